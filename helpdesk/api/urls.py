@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("departments.api.urls")),
+    path("", include("tickets.api.urls")),
+]

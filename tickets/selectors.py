@@ -1,0 +1,87 @@
+"""Reads for tickets, always through what the acting member or key may see."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from departments.models import AgentProfile, Department
+from helpdesk.errors import NotFound
+from helpdesk.principals import Actor
+from tickets.models import ACTIVE_STATUSES, Attachment, Message, MessageKind, Tag, Ticket, TicketEvent
+
+
+def ticket_visible_q(*, actor: Actor) -> Q:
+    """Admins see every ticket; agents see their departments' tickets, their own, and those with no
+    department (a one-person company has no departments at all)."""
+    if actor.is_admin:
+        return Q()
+    agent = actor.agent
+    if agent is None:
+        return Q(pk__in=[])
+    department_ids = list(agent.department_memberships.values_list("department_id", flat=True))
+    return Q(department_id__in=department_ids) | Q(assignee_id=agent.pk) | Q(department__isnull=True)
+
+
+def ticket_list(*, actor: Actor) -> QuerySet[Ticket]:
+    """Visible tickets with what a list row shows, in a fixed number of queries however many rows."""
+    return (
+        Ticket.objects.filter(ticket_visible_q(actor=actor))
+        .select_related("department", "assignee", "contact", "category")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+    )
+
+
+def to_solve_q(*, actor: Actor) -> Q:
+    """The To solve queue: unassigned, still-active tickets of To solve departments (or of no department)."""
+    return Q(assignee__isnull=True, status__in=ACTIVE_STATUSES) & (
+        Q(department__isnull=True) | Q(department__to_solve_enabled=True)
+    )
+
+
+def ticket_get(*, actor: Actor, ticket_id: int | None = None, code: str | None = None) -> Ticket:
+    lookup = {"pk": ticket_id} if ticket_id is not None else {"code": (code or "").upper()}
+    ticket = ticket_list(actor=actor).filter(**lookup).first()
+    if ticket is None:
+        raise NotFound("No such ticket.")
+    return ticket
+
+
+def message_list(*, actor: Actor, ticket: Ticket, include_notes: bool = True) -> QuerySet[Message]:
+    messages = (
+        Message.objects.filter(ticket=ticket)
+        .select_related("author_agent")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+        .order_by("created_at", "id")
+    )
+    if not include_notes:
+        messages = messages.exclude(kind=MessageKind.NOTE)
+    return messages
+
+
+def event_list(*, actor: Actor, ticket: Ticket) -> QuerySet[TicketEvent]:
+    return TicketEvent.objects.filter(ticket=ticket).order_by("created_at", "id")
+
+
+def attachment_get(*, actor: Actor, attachment_id: int) -> Attachment:
+    attachment = Attachment.objects.select_related("message__ticket").filter(pk=attachment_id).first()
+    if attachment is None or not ticket_list(actor=actor).filter(pk=attachment.message.ticket_id).exists():
+        raise NotFound("No such attachment.")
+    return attachment
+
+
+def contact_history(*, actor: Actor, ticket: Ticket, limit: int = 20) -> list[Ticket]:
+    """The customer's other tickets that this actor may see, newest first."""
+    return list(
+        Ticket.objects.filter(ticket_visible_q(actor=actor), contact_id=ticket.contact_id)
+        .exclude(pk=ticket.pk)
+        .only("id", "code", "subject", "status", "created_at", "channel", "tenant_id")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def department_choices(*, actor: Actor) -> QuerySet[Department]:
+    return Department.objects.only("id", "name", "tenant_id").order_by("name")
+
+
+def assignee_choices(*, actor: Actor) -> QuerySet[AgentProfile]:
+    return AgentProfile.objects.only("id", "display_name", "tenant_id").order_by("display_name")
