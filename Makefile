@@ -14,7 +14,7 @@ PORT ?= 8000
 TEST_ENV := DATABASE_URL=postgres://helpdesk_owner@127.0.0.1:5432/helpdesk \
 	DATABASE_APP_ROLE=helpdesk_app REDIS_URL=redis://127.0.0.1:6379/15 \
 	SECRET_KEY=test-secret-key DEBUG=false ALLOWED_HOSTS=127.0.0.1,localhost,testserver \
-	MEDIA_ROOT=$(CURDIR)/var/test-media PYTHONDONTWRITEBYTECODE=1
+	MEDIA_ROOT=$(CURDIR)/var/test-media FAST_PASSWORD_HASHING=true PYTHONDONTWRITEBYTECODE=1
 
 .PHONY: help install run test test-unit test-e2e lint bench-foundation clean
 

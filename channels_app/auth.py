@@ -8,6 +8,7 @@ from channels.sessions import CookieMiddleware, SessionMiddleware
 
 from helpdesk import selectors
 from helpdesk.middleware import SESSION_TENANT_KEY
+from helpdesk.tenancy import tenant_context
 
 
 @database_sync_to_async
@@ -17,7 +18,8 @@ def _agent_identity(user, session) -> tuple[int, int] | None:
     membership = selectors.membership_for_session(user=user, tenant_id=session.get(SESSION_TENANT_KEY))
     if membership is None:
         return None
-    agent = getattr(membership, "agent", None)
+    with tenant_context(membership.tenant):
+        agent = getattr(membership, "agent", None)
     if agent is None:
         return None
     return membership.tenant_id, agent.pk
@@ -26,6 +28,7 @@ def _agent_identity(user, session) -> tuple[int, int] | None:
 class _TenantScope(AuthMiddleware):
     async def __call__(self, scope, receive, send):
         scope = dict(scope)
+        self.populate_scope(scope)
         await self.resolve_scope(scope)
         scope["agent_identity"] = await _agent_identity(scope["user"], scope["session"])
         return await self.inner(scope, receive, send)

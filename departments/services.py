@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,6 +33,14 @@ def _validate(instance, *, exclude: Iterable[str] = ()) -> None:
         instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         raise ApplicationError("Please correct the errors below.", fields=exc.message_dict) from exc
+
+
+def _with_changes(instance, fields: dict[str, Any]):
+    """A copy with the changes applied, so a refused change leaves the caller's object as it was."""
+    changed = copy.copy(instance)
+    for name, value in fields.items():
+        setattr(changed, name, value)
+    return changed
 
 
 def _check_leader(leader: AgentProfile | None, tenant: Tenant) -> None:
@@ -65,15 +74,20 @@ def department_create(*, actor: Actor, members: Iterable[AgentProfile] = (), **f
     return department
 
 
-def department_update(*, actor: Actor, department: Department, **fields: Any) -> Department:
+def department_update(
+    *, actor: Actor, department: Department, members: Iterable[AgentProfile] | None = None, **fields: Any
+) -> Department:
+    """Change any of DEPARTMENT_FIELDS and, when ``members`` is given, make exactly them the members."""
     require_admin(actor)
     unknown = set(fields) - set(DEPARTMENT_FIELDS)
     if unknown:
         raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     _check_leader(fields.get("leader"), actor.tenant)
-    for name, value in fields.items():
-        setattr(department, name, value)
-    return _save_department(department)
+    with transaction.atomic():
+        changed = _save_department(_with_changes(department, fields))
+        if members is not None:
+            department_members_set(actor=actor, department=changed, agents=members)
+    return changed
 
 
 def department_member_add(*, actor: Actor, department: Department, agent: AgentProfile) -> bool:
@@ -162,9 +176,8 @@ def agent_update(*, actor: Actor, agent: AgentProfile, role: str | None = None, 
     if unknown:
         raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     if "status" in fields and fields["status"] != agent.status:
-        agent.status_changed_at = timezone.now()
-    for name, value in fields.items():
-        setattr(agent, name, value)
+        fields["status_changed_at"] = timezone.now()
+    agent = _with_changes(agent, fields)
     _validate(agent, exclude=["tenant", "membership", "user"])
     with transaction.atomic():
         agent.save()
@@ -191,5 +204,7 @@ def agent_set_status(*, actor: Actor, status: str) -> AgentProfile:
     if agent is None:
         raise PermissionDenied("Only agents have a status.")
     if status not in AgentStatus.values:
-        raise ApplicationError("Unknown status.", fields={"status": [f"Choose one of {', '.join(AgentStatus.values)}."]})
+        raise ApplicationError(
+            "Unknown status.", fields={"status": [f"Choose one of {', '.join(AgentStatus.values)}."]}
+        )
     return agent_update(actor=actor, agent=agent, status=status)

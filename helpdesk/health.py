@@ -50,7 +50,8 @@ def _broker_ok() -> bool:
 def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     ready = all(checks.values())
-    return JsonResponse(
-        {"status": "ready" if ready else "unavailable", "checks": {k: "ok" if v else "failing" for k, v in checks.items()}},
-        status=200 if ready else 503,
-    )
+    body = {
+        "status": "ready" if ready else "unavailable",
+        "checks": {name: "ok" if ok else "failing" for name, ok in checks.items()},
+    }
+    return JsonResponse(body, status=200 if ready else 503)

@@ -39,7 +39,10 @@ def _decode(cursor: str, fields: Sequence[str], model) -> tuple[list[Any], bool]
         values, backwards = data["v"], bool(data["b"])
         if not isinstance(values, list) or len(values) != len(fields):
             raise ValueError
-        parsed = [model._meta.get_field(name.lstrip("-")).to_python(value) for name, value in zip(fields, values, strict=True)]
+        parsed = [
+            model._meta.get_field(name.lstrip("-")).to_python(value)
+            for name, value in zip(fields, values, strict=True)
+        ]
     except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
         raise ApplicationError("Invalid cursor.", fields={"cursor": ["This cursor is not valid."]}) from exc
     except Exception as exc:  # a field's to_python raises ValidationError for malformed values

@@ -61,8 +61,7 @@ def actor_for_membership(membership: Membership) -> Actor:
 
 def actor_for_api_key(api_key: ApiKey) -> Actor:
     role = api_key.role
-    if api_key.membership is not None:
-        # A key never grants more than its member has.
-        if role in ADMIN_ROLES and api_key.membership.role not in ADMIN_ROLES:
-            role = api_key.membership.role
+    # A key never grants more than its member has.
+    if api_key.membership is not None and role in ADMIN_ROLES and api_key.membership.role not in ADMIN_ROLES:
+        role = api_key.membership.role
     return Actor(tenant=api_key.tenant, role=role, membership=api_key.membership, api_key=api_key)

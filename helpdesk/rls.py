@@ -24,6 +24,10 @@ def apply_row_level_security(using: str = "default") -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        if cursor.fetchone()[0] == settings.DATABASE_APP_ROLE:
+            # post_migrate is also sent by `flush`; the application role neither can nor needs to alter tables.
+            return
         for model in tenant_owned_models():
             table = connection.ops.quote_name(model._meta.db_table)
             cursor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
@@ -37,11 +41,9 @@ def apply_row_level_security(using: str = "default") -> None:
 
 def grant_app_role(cursor, connection) -> None:
     role = settings.DATABASE_APP_ROLE
-    cursor.execute("SELECT current_user, EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s)", [role])
-    current_user, exists = cursor.fetchone()
-    if not exists or current_user == role:
-        if not exists:
-            logger.warning("Database role %r does not exist: no privileges granted to it.", role)
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s)", [role])
+    if not cursor.fetchone()[0]:
+        logger.warning("Database role %r does not exist: no privileges granted to it.", role)
         return
     quoted = connection.ops.quote_name(role)
     cursor.execute(f"GRANT USAGE ON SCHEMA public TO {quoted}")

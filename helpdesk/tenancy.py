@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from django.db import connection, models, transaction
+from django.db.models import Q, sql
 
 if TYPE_CHECKING:
     from helpdesk.models import Tenant
@@ -57,16 +58,39 @@ def tenant_context(tenant: Tenant) -> Iterator[Tenant]:
         _active_tenant.reset(token)
 
 
-class TenantQuerySet(models.QuerySet):
-    pass
+class TenantScopedQuery(sql.Query):
+    """A query that is limited to the active tenant when it is compiled, not when it is built.
+
+    Binding late lets querysets be declared where no tenant is active (a form field's choices, a class
+    attribute) and still run as the tenant of the request that evaluates them; evaluating one with no tenant
+    active raises instead of returning every tenant's rows.
+    """
+
+    tenant_pending = False
+
+    def _bind_tenant(self) -> None:
+        if self.tenant_pending:
+            self.add_q(Q(tenant_id=require_active_tenant().pk))
+            self.tenant_pending = False
+
+    def chain(self, klass=None):
+        if klass is not None and klass is not self.__class__:
+            # UPDATE/DELETE/aggregate queries are other Query classes: bind before the class changes.
+            self._bind_tenant()
+        return super().chain(klass)
+
+    def get_compiler(self, using=None, connection=None, elide_empty=True):
+        self._bind_tenant()
+        return super().get_compiler(using, connection, elide_empty)
 
 
-class TenantScopedManager(models.Manager.from_queryset(TenantQuerySet)):
+class TenantScopedManager(models.Manager):
     """Default manager of tenant-owned models: only the active tenant's rows, and an error without one."""
 
-    def get_queryset(self) -> TenantQuerySet:
-        tenant = require_active_tenant()
-        return super().get_queryset().filter(tenant_id=tenant.pk)
+    def get_queryset(self) -> models.QuerySet:
+        query = TenantScopedQuery(self.model)
+        query.tenant_pending = True
+        return models.QuerySet(model=self.model, query=query, using=self._db, hints=self._hints)
 
 
 class TenantOwnedModel(models.Model):

@@ -2,72 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
+# CommaSeparatedField is imported here too for code that found it in this module before it moved down.
+from helpdesk.filters import CommaSeparatedField, MultiValueFilter, is_id  # noqa: F401
 from tickets.models import PRIORITY_BY_NAME, Channel, Status, Ticket
 
 
-class CommaSeparatedField(forms.Field):
-    """Accepts ``a,b`` in one parameter or the parameter repeated; yields a list of strings."""
-
-    widget = forms.SelectMultiple
-
-    def to_python(self, value):
-        if value in (None, "", []):
-            return []
-        items = value if isinstance(value, list | tuple) else [value]
-        out: list[str] = []
-        for item in items:
-            out.extend(part.strip() for part in str(item).split(",") if part.strip())
-        return out
-
-
-class MultiValueFilter(django_filters.Filter):
-    field_class = CommaSeparatedField
-
-    def __init__(self, *args, allowed: list[str] | None = None, numeric: bool = False, none_value: bool = False,
-                 **kwargs):
-        self.allowed = allowed
-        self.numeric = numeric
-        self.none_value = none_value
-        kwargs.setdefault("lookup_expr", "in")
-        super().__init__(*args, **kwargs)
-
-    def _clean(self, values: list[str]) -> tuple[list, bool]:
-        include_none = False
-        cleaned: list = []
-        for value in values:
-            if self.none_value and value == "none":
-                include_none = True
-            elif self.numeric:
-                if not value.isdigit():
-                    raise forms.ValidationError(f"{value!r} is not a valid id.")
-                cleaned.append(int(value))
-            elif self.allowed is not None and value not in self.allowed:
-                raise forms.ValidationError(f"{value!r} is not one of {', '.join(self.allowed)}.")
-            else:
-                cleaned.append(value)
-        return cleaned, include_none
-
-    def filter(self, qs: QuerySet, value: list[str]) -> QuerySet:
-        if not value:
-            return qs
-        values, include_none = self._clean(value)
-        condition = Q(**{f"{self.field_name}__in": values}) if values else Q(pk__in=[])
-        if include_none:
-            condition |= Q(**{f"{self.field_name}__isnull": True})
-        return qs.filter(condition)
+def _check_assignee(item: str) -> None:
+    if item not in ("me", "none") and not is_id(item):
+        raise forms.ValidationError(f"{item!r} is not an agent id, `me` or `none`.")
 
 
 class TicketFilter(django_filters.FilterSet):
-    status = MultiValueFilter(field_name="status", allowed=list(Status.values), help_text="new, open, ...; several allowed")
+    status = MultiValueFilter(
+        field_name="status", allowed=list(Status.values), help_text="new, open, ...; several allowed"
+    )
     channel = MultiValueFilter(field_name="channel", allowed=list(Channel.values), help_text="email, chat, ...")
-    priority = MultiValueFilter(method="filter_priority", help_text="low, medium, high, urgent")
+    priority = MultiValueFilter(method="filter_priority", allowed=list(PRIORITY_BY_NAME),
+                                help_text="low, medium, high, urgent")
     department = MultiValueFilter(field_name="department_id", numeric=True, none_value=True,
                                   help_text="department ids, or `none`")
-    assignee = MultiValueFilter(method="filter_assignee", help_text="agent ids, `me`, or `none`")
+    assignee = MultiValueFilter(method="filter_assignee", check_item=_check_assignee,
+                                help_text="agent ids, `me`, or `none`")
     tag = MultiValueFilter(method="filter_tag", help_text="tag names; a ticket with any of them matches")
     code = django_filters.CharFilter(method="filter_code")
     q = django_filters.CharFilter(method="filter_keyword", help_text="words in the subject, or a ticket code")
@@ -78,6 +39,11 @@ class TicketFilter(django_filters.FilterSet):
     class Meta:
         model = Ticket
         fields: list[str] = []
+
+    def __init__(self, *args: Any, actor: Any = None, **kwargs: Any):
+        # Who `assignee=me` means when there is no request (a selector applying the filters for an actor).
+        self.actor = actor
+        super().__init__(*args, **kwargs)
 
     def filter_priority(self, qs: QuerySet, name: str, value: list[str]) -> QuerySet:
         unknown = [v for v in value if v not in PRIORITY_BY_NAME]
@@ -94,10 +60,10 @@ class TicketFilter(django_filters.FilterSet):
             if item == "none":
                 condition |= Q(assignee__isnull=True)
             elif item == "me":
-                actor = getattr(self.request, "actor", None)
+                actor = self.actor or getattr(self.request, "actor", None)
                 agent = actor.agent if actor else None
                 ids.append(agent.pk if agent else -1)
-            elif item.isdigit():
+            elif is_id(item):
                 ids.append(int(item))
             else:
                 raise forms.ValidationError(f"{item!r} is not an agent id, `me` or `none`.")

@@ -229,8 +229,12 @@ def message_add(
 ) -> Message:
     """Add a reply or note by an agent, or a customer message (actor None)."""
     if kind not in MessageKind.values:
-        raise ApplicationError("Unknown message kind.", fields={"kind": [f"Choose one of {', '.join(MessageKind.values)}."]})
-    if kind == MessageKind.CUSTOMER and actor is not None and not actor.is_admin and actor.api_key is None:
+        raise ApplicationError(
+            "Unknown message kind.", fields={"kind": [f"Choose one of {', '.join(MessageKind.values)}."]}
+        )
+    # Admins may enter what a customer wrote (an email integration's admin key does); an agent, in the browser
+    # or through an agent key, only replies or adds notes.
+    if kind == MessageKind.CUSTOMER and actor is not None and not actor.is_admin:
         raise PermissionDenied("Agents reply or add notes; customer messages come from the customer.")
     if kind != MessageKind.CUSTOMER and actor is None:
         raise PermissionDenied("Replies and notes come from agents.")
@@ -241,10 +245,7 @@ def message_add(
     with transaction.atomic():
         locked = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
         agent = actor.agent if actor else None
-        if kind == MessageKind.CUSTOMER:
-            author_label = locked.contact.display_name
-        else:
-            author_label = actor.label
+        author_label = locked.contact.display_name if kind == MessageKind.CUSTOMER else actor.label
         message = Message.objects.create(
             tenant_id=locked.tenant_id, ticket=locked, kind=kind, body=body,
             author_agent=agent if kind != MessageKind.CUSTOMER else None, author_label=author_label,

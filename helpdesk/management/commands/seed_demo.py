@@ -109,7 +109,8 @@ class Command(BaseCommand):
             admin = actor_for_membership(owner)
             departments = {
                 name: department_services.department_create(
-                    actor=admin, name=name, description=description, support_email=f"{name.split()[0].lower()}@{slug}.test",
+                    actor=admin, name=name, description=description,
+                    support_email=f"{name.split()[0].lower()}@{slug}.test",
                     signature=f"-- \n{name} team, {spec['name']}",
                 )
                 for name, description in spec["departments"].items()
