@@ -1,3 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from tickets import views
+from tickets.models import MessageKind
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("tickets/new/", views.ticket_new, name="ticket-new"),
+    path("tickets/<str:code>/", views.ticket_detail, name="ticket-detail"),
+    path("tickets/<str:code>/reply/", views.ticket_message_add, {"kind": MessageKind.REPLY}, name="ticket-reply"),
+    path("tickets/<str:code>/note/", views.ticket_message_add, {"kind": MessageKind.NOTE}, name="ticket-note"),
+    path("tickets/<str:code>/update/", views.ticket_properties_update, name="ticket-update"),
+    path("tickets/<str:code>/take/", views.ticket_take, name="ticket-take"),
+    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment-download"),
+]
