@@ -29,6 +29,10 @@ class EmailAuthenticationForm(AuthenticationForm):
         "invalid_login": "That email and password do not match an account.",
     }
 
+    def clean_username(self) -> str:
+        # Addresses are stored lower-case; people type them however they like.
+        return self.cleaned_data["username"].strip().lower()
+
 
 class LoginView(auth_views.LoginView):
     form_class = EmailAuthenticationForm

@@ -22,6 +22,12 @@ def signed_in(world: TenantWorld, user: User) -> Client:
     return client
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    # Every tenant fixture creates three logins; the production hasher's deliberate slowness adds up.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def sign_in() -> Callable[..., Client]:
     """``sign_in(acme)`` is acme's owner (an admin); ``sign_in(acme, acme.agents[0])`` an agent."""
