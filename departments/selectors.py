@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import Count, Prefetch, QuerySet
 
+from departments.filters import AgentFilter, DepartmentFilter
 from departments.models import AgentProfile, Department
 from helpdesk.errors import NotFound
+from helpdesk.filters import filterset_qs
 from helpdesk.principals import Actor
 
 
-def department_list(*, actor: Actor) -> QuerySet[Department]:
-    return Department.objects.select_related("leader").prefetch_related(
+def department_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Department]:
+    """``filters`` are DepartmentFilter parameters; a bad one raises ApplicationError."""
+    departments = Department.objects.select_related("leader").prefetch_related(
         Prefetch("members", queryset=AgentProfile.objects.only("id", "display_name", "tenant_id"))
     )
+    if filters is None:
+        return departments
+    return filterset_qs(DepartmentFilter(data=filters, queryset=departments))
 
 
 def department_list_with_counts(*, actor: Actor) -> list[Department]:
@@ -49,10 +58,14 @@ def department_ids_of_agent(*, agent: AgentProfile) -> list[int]:
     return list(agent.department_memberships.values_list("department_id", flat=True))
 
 
-def agent_list(*, actor: Actor) -> QuerySet[AgentProfile]:
-    return AgentProfile.objects.select_related("membership", "user").prefetch_related(
+def agent_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[AgentProfile]:
+    """``filters`` are AgentFilter parameters; a bad one raises ApplicationError."""
+    agents = AgentProfile.objects.select_related("membership", "user").prefetch_related(
         Prefetch("departments", queryset=Department.objects.only("id", "name", "tenant_id"))
     )
+    if filters is None:
+        return agents
+    return filterset_qs(AgentFilter(data=filters, queryset=agents))
 
 
 def agent_get(*, actor: Actor, agent_id: int) -> AgentProfile:

@@ -189,6 +189,15 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/favicon.svg",
+    # Operation ids like `tickets_list`, not `v1_tickets_list`.
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Tickets and agents both have a `status`, messages and log events both a `kind`: name each set of choices.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Status",
+        "AgentStatusEnum": "departments.models.AgentStatus",
+        "MessageKindEnum": "tickets.models.MessageKind",
+        "EventKindEnum": "tickets.models.EventKind",
+    },
 }
 
 LOGGING = {

@@ -30,11 +30,14 @@ class TicketFilter(django_filters.FilterSet):
     assignee = MultiValueFilter(method="filter_assignee", check_item=_check_assignee,
                                 help_text="agent ids, `me`, or `none`")
     tag = MultiValueFilter(method="filter_tag", help_text="tag names; a ticket with any of them matches")
-    code = django_filters.CharFilter(method="filter_code")
+    code = django_filters.CharFilter(method="filter_code", help_text="a ticket code")
     q = django_filters.CharFilter(method="filter_keyword", help_text="words in the subject, or a ticket code")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte",
+                                                     help_text="created at or after (ISO 8601)")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt",
+                                                      help_text="created before (ISO 8601)")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte",
+                                                     help_text="changed at or after (ISO 8601)")
 
     class Meta:
         model = Ticket

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from departments.models import AgentProfile, Department
 from helpdesk.errors import NotFound
+from helpdesk.filters import filterset_qs
 from helpdesk.principals import Actor
+from tickets.filters import TicketFilter
 from tickets.models import ACTIVE_STATUSES, Attachment, Message, MessageKind, Tag, Ticket, TicketEvent
 
 
@@ -22,13 +27,19 @@ def ticket_visible_q(*, actor: Actor) -> Q:
     return Q(department_id__in=department_ids) | Q(assignee_id=agent.pk) | Q(department__isnull=True)
 
 
-def ticket_list(*, actor: Actor) -> QuerySet[Ticket]:
-    """Visible tickets with what a list row shows, in a fixed number of queries however many rows."""
-    return (
+def ticket_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Ticket]:
+    """Visible tickets with what a list row shows, in a fixed number of queries however many rows.
+
+    ``filters`` are TicketFilter parameters (a query string's values); a bad one raises ApplicationError.
+    """
+    tickets = (
         Ticket.objects.filter(ticket_visible_q(actor=actor))
         .select_related("department", "assignee", "contact", "category")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
     )
+    if filters is None:
+        return tickets
+    return filterset_qs(TicketFilter(data=filters, queryset=tickets, actor=actor))
 
 
 def to_solve_q(*, actor: Actor) -> Q:

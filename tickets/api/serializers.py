@@ -1,0 +1,181 @@
+"""What the API shows of tickets, their conversation and system log, and what it accepts for them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from departments.api.serializers import AgentRefSerializer, DepartmentRefSerializer
+from departments.models import AgentProfile, Department
+from helpdesk.api.serializers import StrictInputSerializer, TenantObjectField
+from tickets.models import (
+    PRIORITY_BY_NAME,
+    PRIORITY_NAMES,
+    ActorType,
+    Attachment,
+    Category,
+    Channel,
+    EventKind,
+    MessageKind,
+    Status,
+    Ticket,
+)
+
+
+class PriorityField(serializers.ChoiceField):
+    """A priority by name (low, medium, high, urgent); services take its number."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(choices=list(PRIORITY_BY_NAME), **kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        return PRIORITY_BY_NAME[super().to_internal_value(data)]
+
+    def to_representation(self, value: int) -> str:
+        return PRIORITY_NAMES[value]
+
+
+# --- tickets ----------------------------------------------------------------------------------------------
+
+class ContactSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    phone = serializers.CharField()
+    location = serializers.CharField()
+    visitor_id = serializers.CharField(help_text="Tells apart customers who left no name.")
+
+
+class CategoryRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TicketSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField(help_text="Short public code customers and agents quote.")
+    subject = serializers.CharField()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    status = serializers.ChoiceField(choices=Status.choices)
+    postponed_until = serializers.DateTimeField(allow_null=True)
+    priority = PriorityField()
+    department = DepartmentRefSerializer(allow_null=True)
+    assignee = AgentRefSerializer(allow_null=True)
+    contact = ContactSerializer()
+    tags = serializers.SerializerMethodField(help_text="Tag names, in alphabetical order.")
+    category = CategoryRefSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    first_response_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+    def get_tags(self, ticket: Ticket) -> list[str]:
+        # Sorted here as well as in the selector's prefetch: a ticket just written has no prefetch.
+        return sorted(tag.name for tag in ticket.tags.all())
+
+
+class ContactInputSerializer(StrictInputSerializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="",
+                                   help_text="A returning customer is recognised by email, or else by phone.")
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class TicketCreateSerializer(StrictInputSerializer):
+    subject = serializers.CharField(max_length=250)
+    body = serializers.CharField(trim_whitespace=False, help_text="The customer's first message.")
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
+    priority = PriorityField(required=False, help_text="Medium when not given.")
+    department = TenantObjectField(model=Department, noun="department", required=False, allow_null=True,
+                                   help_text="Department id.")
+    assignee = TenantObjectField(model=AgentProfile, noun="agent", required=False, allow_null=True,
+                                 help_text="Agent id.")
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False,
+                                 help_text="Tag names; new ones are created.")
+    category = TenantObjectField(model=Category, noun="category", required=False, allow_null=True,
+                                 help_text="Category id.")
+    contact = ContactInputSerializer(help_text="The customer: at least one of name, email or phone.")
+
+
+class TicketUpdateSerializer(StrictInputSerializer):
+    """A PATCH changes only the fields it sends; each change is written to the ticket's system log."""
+
+    subject = serializers.CharField(max_length=250)
+    status = serializers.ChoiceField(choices=Status.choices)
+    postponed_until = serializers.DateTimeField(allow_null=True,
+                                                help_text="Required with status `postponed`; in the future.")
+    priority = PriorityField()
+    department = TenantObjectField(model=Department, noun="department", allow_null=True,
+                                   help_text="Department id; changing it transfers the ticket.")
+    assignee = TenantObjectField(model=AgentProfile, noun="agent", allow_null=True, help_text="Agent id.")
+    tags = serializers.ListField(child=serializers.CharField(max_length=50),
+                                 help_text="Tag names; they replace the ticket's tags.")
+    category = TenantObjectField(model=Category, noun="category", allow_null=True, help_text="Category id.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Without the status, a date alone would be accepted and silently have no effect.
+        if attrs.get("postponed_until") is not None and attrs.get("status") != Status.POSTPONED:
+            raise serializers.ValidationError(
+                {"postponed_until": ["Only with status `postponed`: send both together."]}
+            )
+        return attrs
+
+
+# --- the conversation -------------------------------------------------------------------------------------
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField(help_text="Bytes.")
+    download_url = serializers.SerializerMethodField()
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True,
+                          "description": "Where a signed-in agent downloads the file; null where not served."})
+    def get_download_url(self, attachment: Attachment) -> str | None:
+        try:
+            path = reverse("attachment-download", kwargs={"attachment_id": attachment.pk})
+        except NoReverseMatch:
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=MessageKind.choices)
+    body = serializers.CharField()
+    author_label = serializers.CharField(help_text="Who wrote it, as shown in the conversation.")
+    author_agent = AgentRefSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+    attachments = AttachmentSerializer(many=True)
+
+
+class MessageCreateSerializer(StrictInputSerializer):
+    kind = serializers.ChoiceField(
+        choices=MessageKind.choices,
+        help_text="`reply` (to the customer) or `note` (agents only). An admin key may also add a `customer` "
+        "message, e.g. from an email integration.",
+    )
+    body = serializers.CharField(trim_whitespace=False)
+    attachments = serializers.ListField(child=serializers.FileField(), required=False,
+                                        help_text="Files, in a multipart/form-data request.")
+
+
+# --- the system log ---------------------------------------------------------------------------------------
+
+class TicketEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    actor_type = serializers.ChoiceField(choices=ActorType.choices)
+    actor_id = serializers.IntegerField(allow_null=True, help_text="Agent, API key or contact id, by actor_type.")
+    actor_label = serializers.CharField()
+    department_id_at_event = serializers.IntegerField(allow_null=True)
+    assignee_id_at_event = serializers.IntegerField(allow_null=True)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    data = serializers.DictField(help_text="What changed: {field: [before, after]}, or details of the event.")
+    created_at = serializers.DateTimeField()
