@@ -31,7 +31,8 @@ class TenantMiddleware:
             return self.get_response(request)
         with tenant_context(request.actor.tenant):
             response = self.get_response(request)
-            if response.status_code >= 500:
+            # A refused or failed request leaves nothing behind, even if a view wrote before it failed.
+            if response.status_code >= 400:
                 transaction.set_rollback(True)
         return response
 
