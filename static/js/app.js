@@ -11,6 +11,19 @@
     });
   });
 
+  // On phones the inbox filters start folded away (unless some are in use); wide screens always show them.
+  var narrow = window.matchMedia("(max-width: 759px)");
+  document.querySelectorAll("details[data-collapse-narrow]").forEach(function (panel) {
+    if (narrow.matches && !panel.hasAttribute("data-keep-open")) {
+      panel.removeAttribute("open");
+    }
+    narrow.addEventListener("change", function () {
+      if (!narrow.matches) {
+        panel.setAttribute("open", "");
+      }
+    });
+  });
+
   // Destructive forms ask first.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
