@@ -16,7 +16,6 @@ from helpdesk.web import form_error, member_required
 from tickets import selectors, services
 from tickets.filters import TicketFilter
 from tickets.forms import (
-    SORT_CHOICES,
     SORT_ORDERINGS,
     InboxFilterForm,
     MessageForm,
@@ -70,7 +69,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         page = keyset_paginate(tickets, ordering=SORT_ORDERINGS[sort], cursor=cleaned.get("cursor") or None,
                                page_size=INBOX_PAGE_SIZE)
     except ApplicationError:
-        messages.warning(request, "That page link has expired; showing the first page.")
+        messages.warning(request, "That page link is not valid any more; showing the first page.")
         page = keyset_paginate(tickets, ordering=SORT_ORDERINGS[sort], cursor=None, page_size=INBOX_PAGE_SIZE)
 
     active_filters = form.filter_data()
@@ -78,7 +77,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         active_filters.pop("department", None)
     title = current_department.name if current_department else VIEW_TITLES.get(view, "All tickets")
     return render(request, "tickets/inbox.html", {
-        "form": form, "view": view, "sort": sort, "sort_choices": SORT_CHOICES, "page": page,
+        "form": form, "view": view, "sort": sort, "page": page,
         "title": title, "sidebar_departments": sidebar_departments, "current_department": current_department,
         "filtered": bool(active_filters),
     })

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connections
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from departments import services as department_services
@@ -328,3 +329,28 @@ def test_agent_cannot_open_tickets_of_departments_they_are_not_in(acme, agent_cl
     assert agent_client.get(f"/tickets/{ticket.code}/").status_code == 404
     assert agent_client.post(f"/tickets/{ticket.code}/take/").status_code == 404
     assert agent_client.get(f"/attachments/{attachment_id}/").status_code == 404
+
+
+def _ticket_page_queries(client, ticket) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(f"/tickets/{ticket.code}/").status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_ticket_page_query_count_does_not_grow_with_the_conversation(acme, admin_client):
+    ticket = acme.ticket(tags=["vip"])
+
+    def add_messages(count: int) -> None:
+        with tenant_context(acme.tenant):
+            for i in range(count):
+                ticket_services.message_add(
+                    actor=acme.actor_of(acme.agents[i % 2]), ticket=ticket, kind="note" if i % 2 else "reply",
+                    body=f"message {i}",
+                    attachments=[SimpleUploadedFile(f"f{i}.txt", b"x", content_type="text/plain")],
+                )
+            ticket_services.ticket_update(actor=acme.admin, ticket=ticket, priority=1 + count % 4)
+
+    add_messages(2)
+    few = _ticket_page_queries(admin_client, ticket)
+    add_messages(12)
+    assert _ticket_page_queries(admin_client, ticket) == few
