@@ -49,6 +49,24 @@ def to_solve_q(*, actor: Actor) -> Q:
     )
 
 
+def inbox_ticket_list(
+    *, actor: Actor, view: str, department: Department | None = None, filters: Mapping[str, Any] | None = None,
+) -> QuerySet[Ticket]:
+    """The tickets of one inbox view ("all", "mine", "to_solve" or "department") narrowed by ``filters``.
+
+    A bad filter value raises ApplicationError naming the parameter.
+    """
+    tickets = ticket_list(actor=actor, filters=filters or {})
+    if view == "mine":
+        agent = actor.agent
+        return tickets.filter(assignee=agent) if agent else tickets.none()
+    if view == "to_solve":
+        return tickets.filter(to_solve_q(actor=actor))
+    if view == "department":
+        return tickets.filter(department=department)
+    return tickets
+
+
 def ticket_get(*, actor: Actor, ticket_id: int | None = None, code: str | None = None) -> Ticket:
     lookup = {"pk": ticket_id} if ticket_id is not None else {"code": (code or "").upper()}
     ticket = ticket_list(actor=actor).filter(**lookup).first()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +13,6 @@ from helpdesk.errors import ApplicationError, Conflict
 from helpdesk.pagination import keyset_paginate
 from helpdesk.web import form_error, member_required
 from tickets import selectors, services
-from tickets.filters import TicketFilter
 from tickets.forms import (
     SORT_ORDERINGS,
     InboxFilterForm,
@@ -47,24 +45,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
         own = set(department_ids_of_agent(agent=agent)) if agent else set()
         sidebar_departments = [d for d in departments if d.pk in own]
 
-    tickets = selectors.ticket_list(actor=actor)
     current_department = None
-    if view == "mine":
-        tickets = tickets.filter(assignee=agent) if agent else tickets.none()
-    elif view == "to_solve":
-        tickets = tickets.filter(selectors.to_solve_q(actor=actor))
-    elif view == "department":
+    if view == "department":
         department_id = cleaned.get("department", "")
         current_department = next((d for d in departments if str(d.pk) == department_id), None)
         if current_department is None:
             raise Http404("No such department.")
-
-    filterset = TicketFilter(form.filter_data(), queryset=tickets, request=request)
     try:
-        tickets = filterset.qs
-    except ValidationError as exc:
-        form.add_error(None, exc)
-        tickets = tickets.none()
+        tickets = selectors.inbox_ticket_list(
+            actor=actor, view=view, department=current_department, filters=form.filter_data(),
+        )
+    except ApplicationError as exc:
+        form_error(form, exc)
+        tickets = Ticket.objects.none()
     try:
         page = keyset_paginate(tickets, ordering=SORT_ORDERINGS[sort], cursor=cleaned.get("cursor") or None,
                                page_size=INBOX_PAGE_SIZE)
