@@ -14,6 +14,8 @@ from django.db import transaction
 # Event types pushed to agents' browsers.
 TICKET_ASSIGNED = "ticket.assigned"
 AGENT_STATUS_CHANGED = "agent.status_changed"
+OFFER_RINGING = "offer.ringing"
+OFFER_WITHDRAWN = "offer.withdrawn"
 
 
 def agent_group(tenant_id: int, agent_id: int) -> str:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from departments.models import AgentProfile, AgentStatus, Department, DepartmentMember
+from helpdesk import hooks
 from helpdesk.errors import ApplicationError, NotFound, PermissionDenied
 from helpdesk.models import Membership, Role, Tenant
 from helpdesk.principals import Actor
@@ -175,7 +176,9 @@ def agent_update(*, actor: Actor, agent: AgentProfile, role: str | None = None, 
     unknown = set(fields) - set(AGENT_FIELDS)
     if unknown:
         raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
-    if "status" in fields and fields["status"] != agent.status:
+    previous = {name: getattr(agent, name) for name in fields}
+    changed = {name for name, value in fields.items() if previous[name] != value}
+    if "status" in changed:
         fields["status_changed_at"] = timezone.now()
     agent = _with_changes(agent, fields)
     _validate(agent, exclude=["tenant", "membership", "user"])
@@ -183,6 +186,8 @@ def agent_update(*, actor: Actor, agent: AgentProfile, role: str | None = None, 
         agent.save()
         if role is not None and role != agent.membership.role:
             _membership_role_change(actor=actor, membership=agent.membership, role=role)
+        if changed:
+            hooks.fire(hooks.AGENT_UPDATED, actor=actor, agent=agent, changed=changed, previous=previous)
     return agent
 
 

@@ -212,3 +212,10 @@ LOGGING = {
 # The test suite creates many users; a deliberately slow password hash would dominate its run time.
 if env_bool("FAST_PASSWORD_HASHING", default=False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+CELERY_BEAT_SCHEDULE = {
+    "routing-expire-offers-and-reconcile": {
+        "task": "routing.tasks.expire_offers_and_reconcile",
+        "schedule": env_int("ROUTING_RECONCILE_SECONDS", 5),
+    },
+}

@@ -206,6 +206,13 @@ class EventKind(models.TextChoices):
     TAGS_CHANGED = "tags_changed", "Tags changed"
     CATEGORY_CHANGED = "category_changed", "Category changed"
     SUBJECT_CHANGED = "subject_changed", "Subject changed"
+    ROUTED = "routed", "Routing decision"
+    OFFER_DECLINED = "offer_declined", "Offer declined"
+    OFFER_MISSED = "offer_missed", "Offer missed"
+    OFFER_WITHDRAWN = "offer_withdrawn", "Offer withdrawn"
+    CALL_ANSWERED = "call_answered", "Call answered"
+    CALL_ENDED = "call_ended", "Call ended"
+    CALL_MISSED = "call_missed", "Call missed"
 
 
 class ActorType(models.TextChoices):
@@ -239,3 +246,29 @@ class TicketEvent(TenantOwnedModel):
             models.Index(fields=["tenant", "ticket", "id"], name="event_ticket_idx"),
             models.Index(fields=["tenant", "created_at", "id"], name="event_created_idx"),
         ]
+
+
+class CallState(models.TextChoices):
+    RINGING = "ringing", "Ringing"
+    ANSWERED = "answered", "Answered"
+    ENDED = "ended", "Ended"
+    MISSED = "missed", "Missed"
+
+
+class CallRecord(TenantOwnedModel):
+    """A phone call, as reported by the telephony provider; its ticket (channel ``call``) holds the rest."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="calls")
+    caller_number = models.CharField(max_length=40)
+    line = models.CharField(max_length=60, blank=True)
+    state = models.CharField(max_length=10, choices=CallState.choices, default=CallState.RINGING)
+    agent = models.ForeignKey(
+        "departments.AgentProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "ticket"], name="call_ticket_idx")]

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from departments.models import AgentProfile, Department
+from helpdesk import hooks
 from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from helpdesk.principals import Actor
 from helpdesk.tenancy import require_active_tenant
@@ -194,6 +195,7 @@ def ticket_create(
             actor_fields={"actor_type": ActorType.CUSTOMER, "actor_id": customer.pk,
                           "actor_label": customer.display_name},
         )
+        hooks.fire(hooks.TICKET_CREATED, ticket=ticket)
     return ticket
 
 
@@ -336,6 +338,7 @@ def ticket_update(*, actor: Actor, ticket: Ticket, **changes: Any) -> Ticket:
     with transaction.atomic():
         # Lock so two agents changing the ticket at once both see (and log) what the other did.
         locked = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
+        previous_assignee_id = locked.assignee_id
         events: list[tuple[str, dict]] = []
         update_fields: list[str] = []
 
@@ -415,6 +418,8 @@ def ticket_update(*, actor: Actor, ticket: Ticket, **changes: Any) -> Ticket:
         locked.save(update_fields=sorted(set(update_fields)))
         for kind, data in events:
             event_append(ticket=locked, kind=kind, actor=actor, data=data, at=now)
+        hooks.fire(hooks.TICKET_UPDATED, ticket=locked, changed=set(update_fields),
+                   previous_assignee_id=previous_assignee_id)
     return locked
 
 

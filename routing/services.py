@@ -1,0 +1,513 @@
+"""Routing: turning a waiting chat, call or ticket into an offer on the right agent's screen, and an accepted
+offer into an assignment.
+
+Concurrency, in short (the races each lock prevents are spelled out where they are taken):
+- an item is routed by one worker at a time: its row is locked with SKIP LOCKED, so a second worker skips it;
+- decisions for the same tenant are serialised by a transaction-level advisory lock, so two workers never
+  both see the same agent's last free slot or the same "least recently assigned" agent;
+- an agent's load counts running items and ringing offers, so ringing reserves capacity;
+- accepting locks the item, then its offer, and assigns with a conditional UPDATE, so one accept wins.
+The database is the queue: tasks only say "look now", and the reconciler re-derives everything pending.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import zlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from departments.models import AgentProfile, AgentStatus, DepartmentMember
+from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from helpdesk.principals import Actor
+from helpdesk.tenancy import require_active_tenant
+from routing.methods.base import Candidate, select
+from routing.methods.registry import method_get
+from routing.models import (
+    AgentRotation,
+    ItemState,
+    Method,
+    Offer,
+    OfferState,
+    OfflineChats,
+    RoutingChannel,
+    RoutingDecision,
+    RoutingItem,
+    RoutingSettings,
+    SettingsChange,
+)
+from tickets.models import ACTIVE_STATUSES, ActorType, Channel, EventKind, Status, Ticket
+from tickets.services import event_append
+
+logger = logging.getLogger(__name__)
+
+# Channel -> (agent flag that says they take it, agent field holding their max load, their priority field).
+CHANNEL_PROFILE = {
+    RoutingChannel.CHAT: ("takes_chats", "max_chats", "chat_priority"),
+    RoutingChannel.CALL: ("takes_calls", "max_calls", "call_priority"),
+    RoutingChannel.TICKET: ("takes_tickets", None, "chat_priority"),
+}
+SETTINGS_FIELDS = (
+    "chat_method", "call_method", "ticket_method", "ring_seconds", "offline_grace_seconds", "offline_chats",
+    "prefer_last_agent", "auto_assign_tickets",
+)
+AGENT_ROUTING_FIELDS = (
+    "status", "chat_priority", "max_chats", "call_priority", "max_calls", "takes_tickets", "takes_chats",
+    "takes_calls",
+)
+
+
+def routing_channel_of(ticket: Ticket) -> str:
+    if ticket.channel == Channel.CHAT:
+        return RoutingChannel.CHAT
+    if ticket.channel == Channel.CALL:
+        return RoutingChannel.CALL
+    return RoutingChannel.TICKET
+
+
+def _ticket_channel_q(channel: str, prefix: str = "") -> Q:
+    if channel == RoutingChannel.CHAT:
+        return Q(**{f"{prefix}channel": Channel.CHAT})
+    if channel == RoutingChannel.CALL:
+        return Q(**{f"{prefix}channel": Channel.CALL})
+    return ~Q(**{f"{prefix}channel__in": [Channel.CHAT, Channel.CALL]})
+
+
+# --- settings ---------------------------------------------------------------------------------------------
+
+def settings_get() -> RoutingSettings:
+    tenant = require_active_tenant()
+    found = RoutingSettings.objects.first()
+    if found is None:
+        RoutingSettings.objects.bulk_create([RoutingSettings(tenant=tenant)], ignore_conflicts=True)
+        found = RoutingSettings.objects.get()
+    return found
+
+
+def settings_update(*, actor: Actor, **fields: Any) -> RoutingSettings:
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins change routing settings.")
+    unknown = set(fields) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    errors: dict[str, list[str]] = {}
+    for name in ("chat_method", "call_method", "ticket_method"):
+        if name in fields and fields[name] not in Method.values:
+            errors[name] = [f"Choose one of {', '.join(Method.values)}."]
+    if "ring_seconds" in fields and not (5 <= int(fields["ring_seconds"]) <= 600):
+        errors["ring_seconds"] = ["Between 5 and 600 seconds."]
+    if "offline_grace_seconds" in fields and not (0 <= int(fields["offline_grace_seconds"]) <= 3600):
+        errors["offline_grace_seconds"] = ["Between 0 and 3600 seconds."]
+    if "offline_chats" in fields and fields["offline_chats"] not in OfflineChats.values:
+        errors["offline_chats"] = [f"Choose one of {', '.join(OfflineChats.values)}."]
+    if errors:
+        raise ApplicationError("The routing settings could not be saved.", fields=errors)
+    with transaction.atomic():
+        current = RoutingSettings.objects.select_for_update().get(pk=settings_get().pk)
+        changes = {}
+        for name, value in fields.items():
+            before = getattr(current, name)
+            if before != value:
+                changes[name] = [before, value]
+                setattr(current, name, value)
+        if changes:
+            current.updated_at = timezone.now()
+            current.save()
+            SettingsChange.objects.create(
+                tenant=actor.tenant, actor_label=actor.label, subject="Routing settings", changes=changes
+            )
+    return current
+
+
+# --- queueing ---------------------------------------------------------------------------------------------
+
+def item_enqueue(*, ticket: Ticket) -> RoutingItem:
+    """Put a ticket in the routing queue (idempotent) and ask a worker to route it once this commits."""
+    item, created = RoutingItem.objects.get_or_create(
+        ticket=ticket,
+        defaults={"tenant_id": ticket.tenant_id, "channel": routing_channel_of(ticket), "priority": ticket.priority,
+                  "queued_at": timezone.now()},
+    )
+    if not created and item.state in (ItemState.ASSIGNED, ItemState.CANCELLED):
+        RoutingItem.objects.filter(pk=item.pk).update(
+            state=ItemState.QUEUED, queued_at=timezone.now(), updated_at=timezone.now()
+        )
+        item.refresh_from_db()
+    _route_on_commit(item.tenant_id, item.pk)
+    return item
+
+
+def _route_on_commit(tenant_id: int, item_id: int) -> None:
+    from routing import tasks
+
+    transaction.on_commit(lambda: tasks.route_item.delay(tenant_id, item_id))
+
+
+def _route_waiting_on_commit(tenant_id: int) -> None:
+    from routing import tasks
+
+    transaction.on_commit(lambda: tasks.route_waiting.delay(tenant_id))
+
+
+def _lock_tenant_routing(tenant_id: int) -> None:
+    """Serialise routing decisions of one tenant (PostgreSQL; SQLite serialises all writers anyway).
+
+    Without it two workers deciding at once could both give an agent's last free slot away, or both pick the
+    same "least recently assigned" agent, before either commits.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [zlib.crc32(b"routing"), tenant_id])
+
+
+# --- deciding ---------------------------------------------------------------------------------------------
+
+def agent_loads(*, agent_ids: list[int], channel: str) -> dict[int, int]:
+    """Running items plus ringing offers per agent, for one channel."""
+    running = (
+        Ticket.objects.filter(_ticket_channel_q(channel), assignee_id__in=agent_ids, status__in=ACTIVE_STATUSES)
+        .values("assignee_id").annotate(n=Count("id"))
+    )
+    ringing = (
+        Offer.objects.filter(agent_id__in=agent_ids, state=OfferState.RINGING, item__channel=channel)
+        .values("agent_id").annotate(n=Count("id"))
+    )
+    loads = dict.fromkeys(agent_ids, 0)
+    for row in running:
+        loads[row["assignee_id"]] += row["n"]
+    for row in ringing:
+        loads[row["agent_id"]] += row["n"]
+    return loads
+
+
+def _candidates(item: RoutingItem, ticket: Ticket) -> list[Candidate]:
+    takes_field, max_field, priority_field = CHANNEL_PROFILE[item.channel]
+    agents = list(AgentProfile.objects.order_by("id"))
+    if ticket.department_id is not None:
+        members = set(
+            DepartmentMember.objects.filter(department_id=ticket.department_id).values_list("agent_id", flat=True)
+        )
+    else:
+        members = {agent.pk for agent in agents}
+    refused = set(
+        Offer.objects.filter(item=item, state__in=[OfferState.DECLINED, OfferState.MISSED])
+        .values_list("agent_id", flat=True)
+    )
+    loads = agent_loads(agent_ids=[a.pk for a in agents], channel=item.channel)
+    rotation = dict(
+        AgentRotation.objects.filter(department_id_key=ticket.department_id or 0, channel=item.channel)
+        .values_list("agent_id", "last_assigned_at")
+    )
+    return [
+        Candidate(
+            agent_id=agent.pk, name=agent.display_name, status=agent.status, load=loads[agent.pk],
+            max_load=getattr(agent, max_field) if max_field else None, priority=getattr(agent, priority_field),
+            last_assigned_at=rotation.get(agent.pk), in_department=agent.pk in members,
+            takes_channel=getattr(agent, takes_field), declined_before=agent.pk in refused,
+        )
+        for agent in agents
+    ]
+
+
+def _last_agent_of_customer(ticket: Ticket) -> int | None:
+    return (
+        Ticket.objects.filter(contact_id=ticket.contact_id, assignee__isnull=False)
+        .exclude(pk=ticket.pk).order_by("-created_at", "-id").values_list("assignee_id", flat=True).first()
+    )
+
+
+def _candidate_record(candidate: Candidate, reason: str | None) -> dict:
+    return {
+        "agent_id": candidate.agent_id, "name": candidate.name, "status": candidate.status,
+        "load": candidate.load, "max_load": candidate.max_load, "priority": candidate.priority,
+        "last_assigned_at": candidate.last_assigned_at.isoformat() if candidate.last_assigned_at else None,
+        "result": "offered" if reason is None else "lost", "reason": reason or "",
+    }
+
+
+def item_route(*, item_id: int, rng: random.Random | None = None) -> RoutingDecision | None:
+    """Decide who is offered a queued item, and ring them. Does nothing for an item that is not queued (so a
+    repeated or late task is harmless) or that another worker is routing right now."""
+    now = timezone.now()
+    with transaction.atomic():
+        item = (
+            RoutingItem.objects.select_for_update(skip_locked=True)
+            .filter(pk=item_id, state=ItemState.QUEUED).first()
+        )
+        if item is None:
+            return None
+        ticket = Ticket.objects.select_related("contact").get(pk=item.ticket_id)
+        if ticket.assignee_id is not None or ticket.status not in ACTIVE_STATUSES:
+            item.state = ItemState.ASSIGNED if ticket.assignee_id else ItemState.CANCELLED
+            item.updated_at = now
+            item.save(update_fields=["state", "updated_at"])
+            return None
+        _lock_tenant_routing(item.tenant_id)
+        config = settings_get()
+        method_name = config.method_for(item.channel)
+        candidates = _candidates(item, ticket)
+        preferred = _last_agent_of_customer(ticket) if config.prefer_last_agent else None
+        selection = select(method_get(method_name), candidates, rng=rng, preferred_agent_id=preferred)
+        records = [_candidate_record(c, selection.reasons.get(c.agent_id)) for c in candidates]
+        if selection.winners:
+            outcome = f"offered to {len(selection.winners)} agent(s) by {method_get(method_name).name}"
+        else:
+            outcome = "no eligible agent: waiting in the queue"
+        decision = RoutingDecision.objects.create(
+            tenant_id=item.tenant_id, item=item, ticket=ticket, channel=item.channel, method=method_name,
+            department_id_at_decision=ticket.department_id, candidates=records, winner_ids=selection.winners,
+            outcome=outcome, created_at=now,
+        )
+        item.attempts += 1
+        item.updated_at = now
+        if selection.winners:
+            expires = now + timedelta(seconds=config.ring_seconds)
+            Offer.objects.bulk_create([
+                Offer(tenant_id=item.tenant_id, item=item, agent_id=agent_id, decision=decision, expires_at=expires,
+                      created_at=now)
+                for agent_id in selection.winners
+            ])
+            item.state = ItemState.RINGING
+            if len(selection.winners) == 1:
+                _rotation_touch(agent_id=selection.winners[0], ticket=ticket, channel=item.channel, at=now)
+            _push_offers(item, ticket, selection.winners, expires)
+        item.save(update_fields=["state", "attempts", "updated_at"])
+        winners = [r["name"] for r in records if r["result"] == "offered"]
+        event_append(
+            ticket=ticket, kind=EventKind.ROUTED, actor=None, at=now,
+            data={"decision_id": decision.pk, "method": method_name, "outcome": outcome, "offered_to": winners},
+        )
+    return decision
+
+
+def _rotation_touch(*, agent_id: int, ticket: Ticket, channel: str, at: datetime) -> None:
+    AgentRotation.objects.update_or_create(
+        agent_id=agent_id, department_id_key=ticket.department_id or 0, channel=channel,
+        defaults={"tenant_id": ticket.tenant_id, "last_assigned_at": at},
+    )
+
+
+def _push_offers(item: RoutingItem, ticket: Ticket, agent_ids: list[int], expires: datetime) -> None:
+    from channels_app.events import OFFER_RINGING, send_event_on_commit
+
+    send_event_on_commit(
+        tenant_id=item.tenant_id, agent_ids=agent_ids,
+        event={"type": OFFER_RINGING, "ticket": ticket.code, "subject": ticket.subject, "channel": item.channel,
+               "customer": ticket.contact.display_name, "expires_at": expires.isoformat()},
+    )
+
+
+def _push_withdrawn(item: RoutingItem, agent_ids: list[int]) -> None:
+    from channels_app.events import OFFER_WITHDRAWN, send_event_on_commit
+
+    if agent_ids:
+        send_event_on_commit(tenant_id=item.tenant_id, agent_ids=agent_ids,
+                             event={"type": OFFER_WITHDRAWN, "item": item.pk})
+
+
+def route_waiting(*, limit: int = 100) -> int:
+    """Offer queued items, highest priority then longest waiting first, while agents have room. Returns how
+    many were offered."""
+    offered = 0
+    item_ids = list(
+        RoutingItem.objects.filter(state=ItemState.QUEUED).order_by("-priority", "queued_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for item_id in item_ids:
+        decision = item_route(item_id=item_id)
+        if decision is not None and decision.winner_ids:
+            offered += 1
+    return offered
+
+
+# --- answering offers -------------------------------------------------------------------------------------
+
+def _offer_for_agent(actor: Actor, offer_id: int) -> Offer:
+    agent = actor.agent
+    offer = Offer.objects.filter(pk=offer_id).first()
+    if agent is None or offer is None or offer.agent_id != agent.pk:
+        raise NotFound("No such offer.")
+    return offer
+
+
+def offer_accept(*, actor: Actor, offer_id: int) -> Ticket:
+    """The agent takes the ringing item. With ring-all, the first to accept wins and the others' offers are
+    withdrawn."""
+    offer = _offer_for_agent(actor, offer_id)
+    now = timezone.now()
+    with transaction.atomic():
+        item = RoutingItem.objects.select_for_update().get(pk=offer.item_id)
+        offer = Offer.objects.select_for_update().get(pk=offer.pk)
+        if offer.state != OfferState.RINGING or item.state != ItemState.RINGING:
+            raise Conflict("This offer is no longer ringing.", code="offer_gone")
+        if offer.expires_at <= now:
+            _offers_close(item, [offer], OfferState.MISSED, now)
+            _requeue(item, now)
+            raise Conflict("This offer rang out before it was accepted.", code="offer_gone")
+        # The agent row is not locked: the ringing offer already holds their slot, and going offline locks
+        # agent then item, so locking item then agent here could deadlock with it.
+        agent = AgentProfile.objects.get(pk=offer.agent_id)
+        assigned = Ticket.objects.filter(pk=item.ticket_id, assignee__isnull=True).update(
+            assignee=agent, updated_at=now, status=Status.OPEN,
+        )
+        if assigned != 1:
+            raise Conflict("Someone else already has this item.", code="already_taken")
+        offer.state = OfferState.ACCEPTED
+        offer.answered_at = now
+        offer.save(update_fields=["state", "answered_at"])
+        others = list(Offer.objects.filter(item=item, state=OfferState.RINGING).exclude(pk=offer.pk))
+        _offers_close(item, others, OfferState.WITHDRAWN, now)
+        item.state = ItemState.ASSIGNED
+        item.updated_at = now
+        item.save(update_fields=["state", "updated_at"])
+        ticket = Ticket.objects.select_related("department", "assignee", "contact").get(pk=item.ticket_id)
+        _rotation_touch(agent_id=agent.pk, ticket=ticket, channel=item.channel, at=now)
+        event_append(ticket=ticket, kind=EventKind.ASSIGNED, actor=actor, at=now,
+                     data={"assignee": [None, agent.display_name], "via": "routing"})
+    return ticket
+
+
+def offer_decline(*, actor: Actor, offer_id: int) -> None:
+    offer = _offer_for_agent(actor, offer_id)
+    now = timezone.now()
+    with transaction.atomic():
+        item = RoutingItem.objects.select_for_update().get(pk=offer.item_id)
+        offer = Offer.objects.select_for_update().get(pk=offer.pk)
+        if offer.state != OfferState.RINGING:
+            raise Conflict("This offer is no longer ringing.", code="offer_gone")
+        _offers_close(item, [offer], OfferState.DECLINED, now)
+        _requeue_if_silent(item, now)
+
+
+def _offers_close(item: RoutingItem, offers: list[Offer], state: str, now: datetime) -> None:
+    if not offers:
+        return
+    Offer.objects.filter(pk__in=[o.pk for o in offers]).update(state=state, answered_at=now)
+    ticket = Ticket.objects.get(pk=item.ticket_id)
+    kind = {OfferState.DECLINED: EventKind.OFFER_DECLINED, OfferState.MISSED: EventKind.OFFER_MISSED,
+            OfferState.WITHDRAWN: EventKind.OFFER_WITHDRAWN}[state]
+    names = dict(AgentProfile.objects.filter(pk__in=[o.agent_id for o in offers]).values_list("id", "display_name"))
+    for offer in offers:
+        event_append(ticket=ticket, kind=kind, at=now, actor=None,
+                     actor_fields={"actor_type": ActorType.AGENT if state == OfferState.DECLINED else ActorType.SYSTEM,
+                                   "actor_id": offer.agent_id, "actor_label": names.get(offer.agent_id, "")},
+                     data={"agent_id": offer.agent_id, "agent": names.get(offer.agent_id, "")})
+    _push_withdrawn(item, [o.agent_id for o in offers])
+
+
+def _requeue(item: RoutingItem, now: datetime) -> None:
+    item.state = ItemState.QUEUED
+    item.updated_at = now
+    item.save(update_fields=["state", "updated_at"])
+    _route_on_commit(item.tenant_id, item.pk)
+
+
+def _requeue_if_silent(item: RoutingItem, now: datetime) -> None:
+    """Once no offer of the item rings any more, it goes back to the queue and on to the next candidate."""
+    if not Offer.objects.filter(item=item, state=OfferState.RINGING).exists():
+        _requeue(item, now)
+
+
+def offers_expire(*, now: datetime | None = None) -> int:
+    """Ringing offers past their time become missed, and their items move on. Returns how many expired."""
+    now = now or timezone.now()
+    expired = 0
+    item_ids = list(
+        Offer.objects.filter(state=OfferState.RINGING, expires_at__lte=now)
+        .values_list("item_id", flat=True).distinct()[:500]
+    )
+    for item_id in item_ids:
+        with transaction.atomic():
+            item = RoutingItem.objects.select_for_update(skip_locked=True).filter(pk=item_id).first()
+            if item is None:
+                continue  # someone is accepting or routing it right now
+            overdue = list(Offer.objects.filter(item=item, state=OfferState.RINGING, expires_at__lte=now))
+            _offers_close(item, overdue, OfferState.MISSED, now)
+            expired += len(overdue)
+            if item.state == ItemState.RINGING:
+                _requeue_if_silent(item, now)
+    return expired
+
+
+def items_reconcile(*, stale_after: timedelta = timedelta(seconds=60)) -> int:
+    """Re-derive pending work from the database: queued items nobody has looked at for a while (their task was
+    lost, or a worker died mid-decision) are routed again. Returns how many were looked at."""
+    cutoff = timezone.now() - stale_after
+    item_ids = list(
+        RoutingItem.objects.filter(state=ItemState.QUEUED, updated_at__lte=cutoff)
+        .order_by("-priority", "queued_at").values_list("id", flat=True)[:200]
+    )
+    for item_id in item_ids:
+        item_route(item_id=item_id)
+    return len(item_ids)
+
+
+# --- reacting to tickets and agents (hooks fired by lower apps) ---------------------------------------------
+
+def on_ticket_created(*, ticket: Ticket) -> None:
+    channel = routing_channel_of(ticket)
+    if ticket.assignee_id is not None or ticket.status not in ACTIVE_STATUSES:
+        return
+    if channel == RoutingChannel.TICKET and not settings_get().auto_assign_tickets:
+        return  # taken from the To solve queue instead
+    item_enqueue(ticket=ticket)
+
+
+def on_ticket_updated(*, ticket: Ticket, changed: set[str], previous_assignee_id: int | None) -> None:
+    released = previous_assignee_id is not None and (
+        ticket.assignee_id != previous_assignee_id or ticket.status not in ACTIVE_STATUSES
+    )
+    if released:
+        _route_waiting_on_commit(ticket.tenant_id)  # capacity freed
+    if "assignee" in changed and ticket.assignee_id is None and ticket.status in ACTIVE_STATUSES:
+        on_ticket_created(ticket=ticket)  # unassigned: leave it to routing
+    elif "assignee" in changed and ticket.assignee_id is not None:
+        _item_close_for_manual_assignment(ticket)
+
+
+def _item_close_for_manual_assignment(ticket: Ticket) -> None:
+    item = RoutingItem.objects.select_for_update().filter(ticket=ticket).first()
+    if item is None or item.state == ItemState.ASSIGNED:
+        return
+    now = timezone.now()
+    _offers_close(item, list(Offer.objects.filter(item=item, state=OfferState.RINGING)), OfferState.WITHDRAWN, now)
+    item.state = ItemState.ASSIGNED
+    item.updated_at = now
+    item.save(update_fields=["state", "updated_at"])
+
+
+def on_agent_updated(*, actor: Actor, agent: AgentProfile, changed: set[str], previous: dict) -> None:
+    routing_changes = {name: [previous[name], getattr(agent, name)] for name in changed
+                       if name in AGENT_ROUTING_FIELDS and name != "status"}
+    if routing_changes:
+        SettingsChange.objects.create(tenant_id=agent.tenant_id, actor_label=actor.label,
+                                      subject=f"Agent {agent.display_name}", changes=routing_changes)
+    if "status" in changed and agent.status != AgentStatus.ONLINE:
+        agent_withdraw(agent=agent)
+    if changed & set(AGENT_ROUTING_FIELDS):
+        _route_waiting_on_commit(agent.tenant_id)  # coming online or raising a limit may free capacity
+
+
+def agent_withdraw(*, agent: AgentProfile) -> None:
+    """An agent who is no longer online: their ringing offers move on; their running chats stay or return to
+    the queue, as the tenant chose."""
+    now = timezone.now()
+    ringing = list(Offer.objects.filter(agent=agent, state=OfferState.RINGING).select_related("item"))
+    for offer in ringing:
+        item = RoutingItem.objects.select_for_update().get(pk=offer.item_id)
+        _offers_close(item, [offer], OfferState.WITHDRAWN, now)
+        _requeue_if_silent(item, now)
+    if settings_get().offline_chats == OfflineChats.REQUEUE:
+        running = Ticket.objects.filter(assignee=agent, channel=Channel.CHAT, status__in=ACTIVE_STATUSES)
+        for ticket in running:
+            Ticket.objects.filter(pk=ticket.pk).update(assignee=None, updated_at=now)
+            ticket.assignee = None
+            event_append(ticket=ticket, kind=EventKind.ASSIGNED, actor=None, at=now,
+                         data={"assignee": [agent.display_name, None], "via": "agent went offline"})
+            item_enqueue(ticket=ticket)
+

@@ -1,0 +1,46 @@
+"""Celery tasks: thin, idempotent, and each re-reads the database, which holds the real state."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from helpdesk.models import Tenant
+from helpdesk.tenancy import tenant_context
+from routing import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(Exception,), retry_backoff=True,
+             max_retries=5)
+def route_item(tenant_id: int, item_id: int) -> None:
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return
+    with tenant_context(tenant):
+        services.item_route(item_id=item_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(Exception,), retry_backoff=True,
+             max_retries=5)
+def route_waiting(tenant_id: int) -> None:
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return
+    with tenant_context(tenant):
+        services.route_waiting()
+
+
+@shared_task
+def expire_offers_and_reconcile() -> None:
+    """Beat, every few seconds: ring-outs move on, and queued work whose message was lost is routed again."""
+    for tenant in Tenant.objects.only("id", "slug", "name", "time_zone"):
+        try:
+            with tenant_context(tenant):
+                services.offers_expire()
+                services.items_reconcile()
+        except Exception:
+            # One tenant's failure must not stop the others; the next beat tries again.
+            logger.exception("Routing reconcile failed for tenant %s", tenant.pk)
