@@ -182,7 +182,8 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Help desk API",
-    "DESCRIPTION": "Departments, agents, tickets, messages and the ticket system log of one tenant. "
+    "DESCRIPTION": "Departments, agents, tickets, messages and the ticket system log of one tenant; calls from "
+    "the telephony provider; routing decisions, offers and settings. "
     "Authenticate with `Authorization: Bearer <api key>`.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -197,6 +198,10 @@ SPECTACULAR_SETTINGS = {
         "AgentStatusEnum": "departments.models.AgentStatus",
         "MessageKindEnum": "tickets.models.MessageKind",
         "EventKindEnum": "tickets.models.EventKind",
+        # A ticket's channel keeps its name beside the routing channel (chat, call, ticket).
+        "ChannelEnum": "tickets.models.Channel",
+        "RoutingChannelEnum": "routing.models.RoutingChannel",
+        "RoutingMethodEnum": "routing.models.Method",
     },
 }
 

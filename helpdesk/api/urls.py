@@ -6,4 +6,5 @@ urlpatterns = [
     path("tenant/", TenantApi.as_view(), name="api-tenant"),
     path("", include("departments.api.urls")),
     path("", include("tickets.api.urls")),
+    path("", include("routing.api.urls")),
 ]

@@ -16,16 +16,21 @@ from django.utils import timezone
 
 from departments.models import AgentProfile, Department
 from helpdesk.tenancy import tenant_context
+from routing import calls
+from routing.models import Offer, OfferState, RoutingDecision, RoutingItem, RoutingSettings
 from tests.api.helpers import HTTP_METHODS, api_schema, error_of, field_errors, ids, schema_operations
 from tests.factories import TenantWorld
 from tickets import services as ticket_services
-from tickets.models import Message, Ticket, TicketEvent
+from tickets.models import CallRecord, Message, Ticket, TicketEvent
 
 # How each path parameter names one of acme's objects. A new parameter must be added here, or the walk fails.
 PATH_PARAMETERS: dict[str, Callable[[dict[str, Any]], int]] = {
     "ticket_id": lambda acme_objects: acme_objects["ticket"].pk,
     "department_id": lambda acme_objects: acme_objects["department"].pk,
     "agent_id": lambda acme_objects: acme_objects["agent"].pk,
+    "call_id": lambda acme_objects: acme_objects["call"].pk,
+    "decision_id": lambda acme_objects: acme_objects["decision"].pk,
+    "offer_id": lambda acme_objects: acme_objects["offer"].pk,
 }
 
 
@@ -44,7 +49,22 @@ def acme_objects(acme: TenantWorld) -> dict[str, Any]:
             actor=acme.admin, ticket=ticket, kind="note", body="acme internal note",
             attachments=[SimpleUploadedFile("acme-plan.txt", b"acme", content_type="text/plain")],
         )
-    return {"ticket": ticket, "department": acme.department, "agent": acme.agents[0]}
+        call = calls.call_receive(actor=acme.key_actor(acme.api_key), caller_number="+1 555 0100",
+                                  line="acme hotline", department=acme.department)
+        # Rows as the routing worker leaves them after offering the call to agent 1; written directly so the
+        # walk does not depend on a worker's decision.
+        item = RoutingItem.objects.get(ticket=call.ticket)
+        decision = RoutingDecision.objects.create(
+            tenant=acme.tenant, item=item, ticket=call.ticket, channel="call", method="priority",
+            candidates=[{"agent_id": acme.agents[0].pk, "name": "Acme Agent 1", "status": "online", "load": 0,
+                         "max_load": 1, "priority": 50, "last_assigned_at": None, "result": "offered",
+                         "reason": ""}],
+            winner_ids=[acme.agents[0].pk], outcome="offered to acme agent 1",
+        )
+        offer = Offer.objects.create(tenant=acme.tenant, item=item, agent=acme.agents[0], decision=decision,
+                                     expires_at=timezone.now() + timedelta(minutes=5))
+    return {"ticket": ticket, "department": acme.department, "agent": acme.agents[0], "call": call,
+            "decision": decision, "offer": offer}
 
 
 def _snapshot(acme: TenantWorld) -> dict[str, Any]:
@@ -56,6 +76,9 @@ def _snapshot(acme: TenantWorld) -> dict[str, Any]:
             "departments": list(Department.objects.order_by("id").values()),
             "members": sorted(Department.members.through.objects.values_list("department_id", "agent_id")),
             "agents": list(AgentProfile.objects.order_by("id").values()),
+            "calls": list(CallRecord.objects.order_by("id").values()),
+            "ringing_offers": Offer.objects.filter(state=OfferState.RINGING).count(),
+            "routing_settings": list(RoutingSettings.objects.values()),
         }
 
 
