@@ -13,6 +13,7 @@ urlpatterns = [
     path("tenants/", views.tenant_switch, name="tenant-switch"),
     path("settings/api-keys/", views.api_key_settings, name="api-key-settings"),
     path("settings/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path("", include("routing.urls")),
     path("settings/", include("departments.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
