@@ -43,6 +43,9 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 # Digits with the separators people and providers write: "+1 (555) 010-0100", "555.0100".
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ().\-]{2,38}$")
 MAX_DURATION_SECONDS = 7 * 24 * 3600  # a week: anything longer is a provider's mistake, not a call
+# What providers send when the caller hides their number. Such a call still rings; it just cannot be matched
+# to a returning customer (every withheld caller would otherwise become one contact).
+WITHHELD_NUMBERS = frozenset({"anonymous", "private", "restricted", "unknown", "withheld"})
 
 
 def _require_telephony(actor: Actor) -> None:
@@ -58,9 +61,10 @@ def call_receive(
     number = (caller_number or "").strip()
     line = (line or "").strip()
     errors: dict[str, list[str]] = {}
+    withheld = number.lower() in WITHHELD_NUMBERS
     if not number:
         errors["caller_number"] = ["This field is required."]
-    elif not PHONE_PATTERN.match(number):
+    elif not withheld and not PHONE_PATTERN.match(number):
         errors["caller_number"] = ["Give a phone number: digits, an optional leading +, spaces, dots, dashes."]
     if len(line) > 60:
         errors["line"] = ["At most 60 characters."]
@@ -70,9 +74,10 @@ def call_receive(
         # ticket_create fires TICKET_CREATED, and routing queues the ticket from there; its task is sent on
         # commit, by which time the call record below exists too.
         ticket = ticket_create(
-            actor=actor, subject=f"Call from {number}",
+            actor=actor, subject="Call from a withheld number" if withheld else f"Call from {number}",
             body=f"Incoming call on line {line}." if line else "Incoming call.",
-            contact=ContactData(phone=number), channel=Channel.CALL, department=department,
+            contact=ContactData(name="Withheld number") if withheld else ContactData(phone=number),
+            channel=Channel.CALL, department=department,
         )
         call = CallRecord.objects.create(
             tenant_id=ticket.tenant_id, ticket=ticket, caller_number=number, line=line, started_at=ticket.created_at,
@@ -128,6 +133,8 @@ def call_event(*, actor: Actor, call: CallRecord, event: str, duration_seconds: 
         elif event == CallEvent.ENDED:
             locked.ended_at = now
             locked.duration_seconds = duration_seconds
+            # The offer may have been accepted only after the provider reported the call answered.
+            locked.agent = locked.agent or ticket.assignee
             data["duration_seconds"] = duration_seconds
             event_append(ticket=ticket, kind=EventKind.CALL_ENDED, actor=actor, at=now, data=data)
             # An offer still ringing for a call that is over would reserve an agent and, if accepted, reopen it.

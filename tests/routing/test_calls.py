@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from helpdesk.tenancy import tenant_context
-from routing import services
+from routing import services, tasks
 from routing.models import ItemState, Offer, OfferState, RoutingItem
 from tests.api.helpers import error_of, field_errors
 from tests.routing.routing_helpers import client_for, incoming_call, route, takes_calls
@@ -67,6 +67,31 @@ def test_a_returning_caller_is_recognised_by_number(acme):
         assert second.ticket.contact_id == first.ticket.contact_id
 
 
+def test_a_withheld_number_still_rings_but_is_never_merged_with_other_callers(acme):
+    first = incoming_call(acme, "anonymous")
+    second = incoming_call(acme, "Anonymous")
+
+    with tenant_context(acme.tenant):
+        assert first.ticket.subject == "Call from a withheld number"
+        assert first.ticket.contact_id != second.ticket.contact_id
+        assert RoutingItem.objects.filter(ticket__in=[first.ticket, second.ticket]).count() == 2
+
+
+def test_the_routing_task_is_sent_once_the_call_is_committed(acme, monkeypatch, django_capture_on_commit_callbacks):
+    sent: list[tuple] = []
+    # Stands in for the broker, which the tests do not run.
+    monkeypatch.setattr(tasks.route_item, "delay", lambda *args: sent.append(args))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(acme.api_key).post("/api/v1/calls/", {"caller_number": "+1 555 0100"},
+                                                 format="json")
+
+    assert response.status_code == 201
+    with tenant_context(acme.tenant):
+        item = RoutingItem.objects.get(ticket_id=response.json()["ticket"]["id"])
+    assert sent == [(acme.tenant.pk, item.pk)]
+
+
 def test_a_routed_call_rings_the_agent_who_takes_calls(acme):
     takes_calls(acme, acme.agents[0])
     call = incoming_call(acme)
@@ -76,6 +101,20 @@ def test_a_routed_call_rings_the_agent_who_takes_calls(acme):
     assert decision.winner_ids == [acme.agents[0].pk]
     with tenant_context(acme.tenant):
         assert Offer.objects.get(item__ticket=call.ticket).agent_id == acme.agents[0].pk
+
+
+def test_an_agent_who_accepts_after_the_answer_report_is_recorded_when_the_call_ends(acme):
+    takes_calls(acme, acme.agents[0])
+    call = incoming_call(acme)
+    route(acme, call.ticket)
+    assert _report(acme, call, "answered").json()["agent"] is None
+    with tenant_context(acme.tenant):
+        offer = Offer.objects.get(item__ticket=call.ticket, state=OfferState.RINGING)
+        services.offer_accept(actor=acme.actor_of(acme.agents[0]), offer_id=offer.pk)
+
+    response = _report(acme, call, "ended", duration_seconds=30)
+
+    assert response.json()["agent"]["id"] == acme.agents[0].pk
 
 
 def test_answered_then_ended_resolves_the_ticket_and_records_the_call(acme):
