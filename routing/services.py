@@ -162,7 +162,8 @@ def _lock_tenant_routing(tenant_id: int) -> None:
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [zlib.crc32(b"routing"), tenant_id])
+            # Both keys must fit PostgreSQL's int4 (crc32 is unsigned 32-bit): the two-key form is (int4, int4).
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [zlib.crc32(b"routing") & 0x7FFFFFFF, tenant_id])
 
 
 # --- deciding ---------------------------------------------------------------------------------------------
@@ -248,6 +249,10 @@ def item_route(*, item_id: int, rng: random.Random | None = None) -> RoutingDeci
             item.save(update_fields=["state", "updated_at"])
             return None
         _lock_tenant_routing(item.tenant_id)
+        # The clock is read once the lock is held, so round robin's stamps follow the order decisions are made:
+        # a stamp taken before waiting for the lock could be older than a decision made meanwhile, and the
+        # agent just chosen would look least recently assigned and be chosen again.
+        now = timezone.now()
         config = settings_get()
         method_name = config.method_for(item.channel)
         candidates = _candidates(item, ticket)
@@ -366,7 +371,13 @@ def offer_accept(*, actor: Actor, offer_id: int) -> Ticket:
         item.updated_at = now
         item.save(update_fields=["state", "updated_at"])
         ticket = Ticket.objects.select_related("department", "assignee", "contact").get(pk=item.ticket_id)
-        _rotation_touch(agent_id=agent.pk, ticket=ticket, channel=item.channel, at=now)
+        # A single-agent offer took the agent's turn when it was decided (under the routing lock); stamping it
+        # again now, outside that lock, would push them behind agents chosen since and break the rotation.
+        # Only an offer rung on several agents at once (ring all, priority) records the turn on acceptance.
+        if RoutingDecision.objects.filter(pk=offer.decision_id).values_list("winner_ids", flat=True).get() != [
+            agent.pk
+        ]:
+            _rotation_touch(agent_id=agent.pk, ticket=ticket, channel=item.channel, at=now)
         event_append(ticket=ticket, kind=EventKind.ASSIGNED, actor=actor, at=now,
                      data={"assignee": [None, agent.display_name], "via": "routing"})
     return ticket

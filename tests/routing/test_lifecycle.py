@@ -131,6 +131,19 @@ def test_round_robin_takes_turns_in_order_of_last_assignment(acme):
     assert winners[6] == first_round[0]
 
 
+def test_accepting_a_round_robin_offer_late_does_not_cost_the_agent_their_turn(acme):
+    configure(acme, chat_method=Method.ROUND_ROBIN)
+    department, (first, second) = team(acme, {"max_chats": 5}, {"max_chats": 5})
+    tickets = [chat(acme, department) for _ in range(4)]
+    picks = [route(acme, tickets[0]).winner_ids, route(acme, tickets[1]).winner_ids, route(acme, tickets[2]).winner_ids]
+    assert picks == [[first.pk], [second.pk], [first.pk]]
+
+    # The second agent answers their first offer only now, after the first agent's second turn was decided.
+    accept(acme, second, tickets[1])
+
+    assert route(acme, tickets[3]).winner_ids == [second.pk]
+
+
 def test_round_robin_skips_agents_at_max_load(acme):
     configure(acme, chat_method=Method.ROUND_ROBIN)
     department, (busy, free) = team(acme, {"max_chats": 1}, {"max_chats": 5})
