@@ -170,13 +170,17 @@ def _lock_tenant_routing(tenant_id: int) -> None:
 
 def agent_loads(*, agent_ids: list[int], channel: str) -> dict[int, int]:
     """Running items plus ringing offers per agent, for one channel."""
-    running = (
-        Ticket.objects.filter(_ticket_channel_q(channel), assignee_id__in=agent_ids, status__in=ACTIVE_STATUSES)
-        .values("assignee_id").annotate(n=Count("id"))
-    )
-    ringing = (
+    # Ringing offers are counted BEFORE running items, in two statements that each see the latest commits. An
+    # accept is not serialised with decisions; committing between the two reads turns a ringing offer into a
+    # running item. Read in this order it is then counted twice (a moment's caution); read the other way round
+    # it was counted nowhere, and the agent was offered work beyond their limit.
+    ringing = list(
         Offer.objects.filter(agent_id__in=agent_ids, state=OfferState.RINGING, item__channel=channel)
         .values("agent_id").annotate(n=Count("id"))
+    )
+    running = list(
+        Ticket.objects.filter(_ticket_channel_q(channel), assignee_id__in=agent_ids, status__in=ACTIVE_STATUSES)
+        .values("assignee_id").annotate(n=Count("id"))
     )
     loads = dict.fromkeys(agent_ids, 0)
     for row in running:
