@@ -13,17 +13,15 @@ Only admins (in practice the integration's admin API key) report calls: an agent
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from channels_app.events import OFFER_WITHDRAWN, send_event_on_commit
-from departments.models import AgentProfile, Department
+from departments.models import Department
 from helpdesk.errors import ApplicationError, PermissionDenied
 from helpdesk.principals import Actor
-from routing.models import ItemState, Offer, OfferState, RoutingItem
-from tickets.models import ActorType, CallRecord, CallState, Channel, EventKind, Status, Ticket
+from routing.services import item_close
+from tickets.models import CallRecord, CallState, Channel, EventKind, Status, Ticket
 from tickets.services import ContactData, event_append, ticket_create, ticket_update
 
 
@@ -111,9 +109,9 @@ def call_event(*, actor: Actor, call: CallRecord, event: str, duration_seconds: 
                                fields={"duration_seconds": ["Only with the event `ended`."]})
     now = timezone.now()
     with transaction.atomic():
-        # Lock order as in routing.services: the routing item first, so a report arriving while an agent
+        # Lock order as in routing.services (ticket, then routing item): a report arriving while an agent
         # accepts the call's offer waits for the accept (or the accept for it) instead of deadlocking.
-        item = RoutingItem.objects.select_for_update().filter(ticket_id=call.ticket_id).first()
+        Ticket.objects.select_for_update(no_key=True).filter(pk=call.ticket_id).first()
         # Two reports of the same call at once (providers retry) must not both pass the state check.
         locked = CallRecord.objects.select_for_update().get(pk=call.pk)
         next_state = TRANSITIONS.get(locked.state, {}).get(event)
@@ -138,39 +136,12 @@ def call_event(*, actor: Actor, call: CallRecord, event: str, duration_seconds: 
             data["duration_seconds"] = duration_seconds
             event_append(ticket=ticket, kind=EventKind.CALL_ENDED, actor=actor, at=now, data=data)
             # An offer still ringing for a call that is over would reserve an agent and, if accepted, reopen it.
-            _item_withdraw(item, now)
+            item_close(ticket=ticket)
             if ticket.status != Status.RESOLVED:
                 ticket_update(actor=actor, ticket=ticket, status=Status.RESOLVED)
         else:
             locked.ended_at = now
             event_append(ticket=ticket, kind=EventKind.CALL_MISSED, actor=actor, at=now, data=data)
-            _item_withdraw(item, now)
+            item_close(ticket=ticket)
         locked.save(update_fields=["state", "answered_at", "ended_at", "duration_seconds", "agent"])
     return locked
-
-
-def _item_withdraw(item: RoutingItem | None, now: datetime) -> None:
-    """Take a call that no agent will answer any more out of routing: its ringing offers are withdrawn (and
-    logged, and pushed to the agents' screens) and a waiting item is cancelled. The caller holds the item's
-    row lock. An item already assigned stays as it is: its agent keeps the ticket."""
-    if item is None or item.state in (ItemState.ASSIGNED, ItemState.CANCELLED):
-        return
-    ringing = list(Offer.objects.filter(item=item, state=OfferState.RINGING).order_by("id"))
-    if ringing:
-        Offer.objects.filter(pk__in=[offer.pk for offer in ringing]).update(
-            state=OfferState.WITHDRAWN, answered_at=now
-        )
-        ticket = Ticket.objects.get(pk=item.ticket_id)
-        names = dict(
-            AgentProfile.objects.filter(pk__in=[offer.agent_id for offer in ringing]).values_list("id", "display_name")
-        )
-        for offer in ringing:
-            event_append(
-                ticket=ticket, kind=EventKind.OFFER_WITHDRAWN, actor=None, at=now,
-                actor_fields={"actor_type": ActorType.SYSTEM, "actor_id": offer.agent_id,
-                              "actor_label": names.get(offer.agent_id, "")},
-                data={"agent_id": offer.agent_id, "agent": names.get(offer.agent_id, ""), "via": "call over"},
-            )
-        send_event_on_commit(tenant_id=item.tenant_id, agent_ids=sorted({offer.agent_id for offer in ringing}),
-                             event={"type": OFFER_WITHDRAWN, "item": item.pk})
-    RoutingItem.objects.filter(pk=item.pk).update(state=ItemState.CANCELLED, updated_at=now)

@@ -263,6 +263,13 @@ def item_route(*, item_id: int, rng: random.Random | None = None) -> RoutingDeci
         preferred = _last_agent_of_customer(ticket) if config.prefer_last_agent else None
         selection = select(method_get(method_name), candidates, rng=rng, preferred_agent_id=preferred)
         records = [_candidate_record(c, selection.reasons.get(c.agent_id)) for c in candidates]
+        if not selection.winners and _last_decision_found_nobody(item):
+            # Still nobody: each time capacity frees elsewhere the queue is tried again, and repeating the same
+            # "waiting" entry every time would bury the ticket's log.
+            item.attempts += 1
+            item.updated_at = now
+            item.save(update_fields=["attempts", "updated_at"])
+            return None
         if selection.winners:
             outcome = f"offered to {len(selection.winners)} agent(s) by {method_get(method_name).name}"
         else:
@@ -292,6 +299,13 @@ def item_route(*, item_id: int, rng: random.Random | None = None) -> RoutingDeci
             data={"decision_id": decision.pk, "method": method_name, "outcome": outcome, "offered_to": winners},
         )
     return decision
+
+
+def _last_decision_found_nobody(item: RoutingItem) -> bool:
+    last = RoutingDecision.objects.filter(item=item).order_by("-created_at", "-id").values_list(
+        "winner_ids", flat=True
+    ).first()
+    return last is not None and not last
 
 
 def _rotation_touch(*, agent_id: int, ticket: Ticket, channel: str, at: datetime) -> None:
@@ -350,40 +364,55 @@ def offer_accept(*, actor: Actor, offer_id: int) -> Ticket:
     offer = _offer_for_agent(actor, offer_id)
     now = timezone.now()
     with transaction.atomic():
+        # Lock order everywhere: ticket, then routing item, then offers. A manual change of the ticket locks the
+        # ticket and then (through its hook) the item; taking them in the other order here could deadlock.
+        Ticket.objects.select_for_update(no_key=True).filter(pk=offer.item.ticket_id).first()
         item = RoutingItem.objects.select_for_update().get(pk=offer.item_id)
         offer = Offer.objects.select_for_update().get(pk=offer.pk)
         if offer.state != OfferState.RINGING or item.state != ItemState.RINGING:
             raise Conflict("This offer is no longer ringing.", code="offer_gone")
-        if offer.expires_at <= now:
+        rang_out = offer.expires_at <= now
+        if rang_out:
             _offers_close(item, [offer], OfferState.MISSED, now)
-            _requeue(item, now)
-            raise Conflict("This offer rang out before it was accepted.", code="offer_gone")
-        # The agent row is not locked: the ringing offer already holds their slot, and going offline locks
-        # agent then item, so locking item then agent here could deadlock with it.
-        agent = AgentProfile.objects.get(pk=offer.agent_id)
-        assigned = Ticket.objects.filter(pk=item.ticket_id, assignee__isnull=True).update(
-            assignee=agent, updated_at=now, status=Status.OPEN,
-        )
-        if assigned != 1:
-            raise Conflict("Someone else already has this item.", code="already_taken")
-        offer.state = OfferState.ACCEPTED
-        offer.answered_at = now
-        offer.save(update_fields=["state", "answered_at"])
-        others = list(Offer.objects.filter(item=item, state=OfferState.RINGING).exclude(pk=offer.pk))
-        _offers_close(item, others, OfferState.WITHDRAWN, now)
-        item.state = ItemState.ASSIGNED
-        item.updated_at = now
-        item.save(update_fields=["state", "updated_at"])
-        ticket = Ticket.objects.select_related("department", "assignee", "contact").get(pk=item.ticket_id)
-        # A single-agent offer took the agent's turn when it was decided (under the routing lock); stamping it
-        # again now, outside that lock, would push them behind agents chosen since and break the rotation.
-        # Only an offer rung on several agents at once (ring all, priority) records the turn on acceptance.
-        if RoutingDecision.objects.filter(pk=offer.decision_id).values_list("winner_ids", flat=True).get() != [
-            agent.pk
-        ]:
-            _rotation_touch(agent_id=agent.pk, ticket=ticket, channel=item.channel, at=now)
-        event_append(ticket=ticket, kind=EventKind.ASSIGNED, actor=actor, at=now,
-                     data={"assignee": [None, agent.display_name], "via": "routing"})
+            _requeue_if_silent(item, now)
+        else:
+            ticket = _offer_take(actor=actor, item=item, offer=offer, now=now)
+    if rang_out:
+        # Raised after the block so the ring-out is recorded (outside a request's own transaction).
+        raise Conflict("This offer rang out before it was accepted.", code="offer_gone")
+    return ticket
+
+
+def _offer_take(*, actor: Actor, item: RoutingItem, offer: Offer, now: datetime) -> Ticket:
+    # The agent row is not locked: the ringing offer already holds their slot, and going offline locks the
+    # agent and then items, so locking an agent here, after the item, could deadlock with it.
+    agent = AgentProfile.objects.get(pk=offer.agent_id)
+    previous_status = Ticket.objects.filter(pk=item.ticket_id).values_list("status", flat=True).get()
+    assigned = Ticket.objects.filter(pk=item.ticket_id, assignee__isnull=True, status__in=ACTIVE_STATUSES).update(
+        assignee=agent, updated_at=now, status=Status.OPEN,
+    )
+    if assigned != 1:
+        raise Conflict("Someone else already has this item, or it was closed.", code="already_taken")
+    offer.state = OfferState.ACCEPTED
+    offer.answered_at = now
+    offer.save(update_fields=["state", "answered_at"])
+    others = list(Offer.objects.filter(item=item, state=OfferState.RINGING).exclude(pk=offer.pk))
+    _offers_close(item, others, OfferState.WITHDRAWN, now)
+    item.state = ItemState.ASSIGNED
+    item.updated_at = now
+    item.save(update_fields=["state", "updated_at"])
+    ticket = Ticket.objects.select_related("department", "assignee", "contact").get(pk=item.ticket_id)
+    # A single-agent offer took the agent's turn when it was decided (under the routing lock); stamping it
+    # again now, outside that lock, would push them behind agents chosen since and break the rotation.
+    # Only an offer rung on several agents at once (ring all, priority) records the turn on acceptance.
+    winner_ids = RoutingDecision.objects.filter(pk=offer.decision_id).values_list("winner_ids", flat=True).get()
+    if winner_ids != [agent.pk]:
+        _rotation_touch(agent_id=agent.pk, ticket=ticket, channel=item.channel, at=now)
+    event_append(ticket=ticket, kind=EventKind.ASSIGNED, actor=actor, at=now,
+                 data={"assignee": [None, agent.display_name], "via": "routing"})
+    if previous_status != Status.OPEN:
+        event_append(ticket=ticket, kind=EventKind.STATUS_CHANGED, actor=actor, at=now,
+                     data={"status": [previous_status, Status.OPEN]})
     return ticket
 
 
@@ -482,16 +511,20 @@ def on_ticket_updated(*, ticket: Ticket, changed: set[str], previous_assignee_id
     if "assignee" in changed and ticket.assignee_id is None and ticket.status in ACTIVE_STATUSES:
         on_ticket_created(ticket=ticket)  # unassigned: leave it to routing
     elif "assignee" in changed and ticket.assignee_id is not None:
-        _item_close_for_manual_assignment(ticket)
+        item_close(ticket=ticket, state=ItemState.ASSIGNED)
+    elif "status" in changed and ticket.status not in ACTIVE_STATUSES:
+        item_close(ticket=ticket)  # resolved, spam or postponed while waiting: nobody should be rung for it
 
 
-def _item_close_for_manual_assignment(ticket: Ticket) -> None:
+def item_close(*, ticket: Ticket, state: str = ItemState.CANCELLED) -> None:
+    """Take a ticket out of routing (assigned by hand, closed, or a call that ended): its ringing offers are
+    withdrawn and its item stops waiting. The caller holds the ticket's row lock (lock order: ticket, item)."""
     item = RoutingItem.objects.select_for_update().filter(ticket=ticket).first()
-    if item is None or item.state == ItemState.ASSIGNED:
+    if item is None or item.state in (ItemState.ASSIGNED, ItemState.CANCELLED):
         return
     now = timezone.now()
     _offers_close(item, list(Offer.objects.filter(item=item, state=OfferState.RINGING)), OfferState.WITHDRAWN, now)
-    item.state = ItemState.ASSIGNED
+    item.state = state
     item.updated_at = now
     item.save(update_fields=["state", "updated_at"])
 
@@ -512,11 +545,14 @@ def agent_withdraw(*, agent: AgentProfile) -> None:
     """An agent who is no longer online: their ringing offers move on; their running chats stay or return to
     the queue, as the tenant chose."""
     now = timezone.now()
-    ringing = list(Offer.objects.filter(agent=agent, state=OfferState.RINGING).select_related("item"))
-    for offer in ringing:
-        item = RoutingItem.objects.select_for_update().get(pk=offer.item_id)
-        _offers_close(item, [offer], OfferState.WITHDRAWN, now)
-        _requeue_if_silent(item, now)
+    ringing = list(Offer.objects.filter(agent=agent, state=OfferState.RINGING).values_list("item_id", flat=True))
+    for item_id in ringing:
+        item = RoutingItem.objects.select_for_update().get(pk=item_id)
+        # Re-read under the item lock: the agent may have accepted it in the meantime.
+        still_ringing = list(Offer.objects.filter(item=item, agent=agent, state=OfferState.RINGING))
+        _offers_close(item, still_ringing, OfferState.WITHDRAWN, now)
+        if item.state == ItemState.RINGING:
+            _requeue_if_silent(item, now)
     if settings_get().offline_chats == OfflineChats.REQUEUE:
         running = Ticket.objects.filter(assignee=agent, channel=Channel.CHAT, status__in=ACTIVE_STATUSES)
         for ticket in running:

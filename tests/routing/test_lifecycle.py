@@ -97,7 +97,7 @@ def test_ring_all_rings_every_eligible_agent_and_the_first_to_accept_gets_the_ch
     assert state_of(acme, ticket) == ItemState.ASSIGNED
     kinds = log_kinds(acme, ticket)
     assert kinds.count(EventKind.OFFER_WITHDRAWN) == 2
-    assert kinds[-1] == EventKind.ASSIGNED
+    assert kinds[-2:] == [EventKind.ASSIGNED, EventKind.STATUS_CHANGED]  # accepting opens the new chat
 
 
 def test_a_withdrawn_ring_all_offer_can_no_longer_be_accepted(acme):
