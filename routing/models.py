@@ -148,3 +148,15 @@ class SettingsChange(TenantOwnedModel):
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "-created_at"], name="settings_change_idx")]
+
+
+class AgentPresence(TenantOwnedModel):
+    """How many browser connections an agent has open. When the last one has been gone for the tenant's grace
+    period, the agent is set offline (a closed laptop must not keep ringing)."""
+
+    agent = models.OneToOneField("departments.AgentProfile", on_delete=models.CASCADE, related_name="presence")
+    open_connections = models.PositiveIntegerField(default=0)
+    last_disconnected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["open_connections", "last_disconnected_at"], name="presence_gone_idx")]

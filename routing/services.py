@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from departments.models import AgentProfile, AgentStatus, DepartmentMember
@@ -29,6 +29,7 @@ from helpdesk.tenancy import require_active_tenant
 from routing.methods.base import Candidate, select
 from routing.methods.registry import method_get
 from routing.models import (
+    AgentPresence,
     AgentRotation,
     ItemState,
     Method,
@@ -562,3 +563,37 @@ def agent_withdraw(*, agent: AgentProfile) -> None:
                          data={"assignee": [agent.display_name, None], "via": "agent went offline"})
             item_enqueue(ticket=ticket)
 
+
+
+# --- presence ---------------------------------------------------------------------------------------------
+
+def agent_connected(*, agent_id: int) -> None:
+    """A browser tab of the agent opened its socket."""
+    tenant = require_active_tenant()
+    presence, _ = AgentPresence.objects.get_or_create(agent_id=agent_id, defaults={"tenant": tenant})
+    AgentPresence.objects.filter(pk=presence.pk).update(open_connections=F("open_connections") + 1)
+
+
+def agent_disconnected(*, agent_id: int) -> None:
+    """A tab closed its socket; with the last one gone the offline grace period starts."""
+    AgentPresence.objects.filter(agent_id=agent_id, open_connections__gt=0).update(
+        open_connections=F("open_connections") - 1, last_disconnected_at=timezone.now(),
+    )
+
+
+def agents_gone_offline(*, now: datetime | None = None) -> int:
+    """Set offline every online agent whose last connection has been gone longer than the grace period, which
+    withdraws their ringing offers (through the agent hook). Returns how many."""
+    from departments.services import agent_update
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings_get().offline_grace_seconds)
+    gone = AgentPresence.objects.filter(
+        open_connections=0, last_disconnected_at__lte=cutoff, agent__status=AgentStatus.ONLINE,
+    ).select_related("agent__membership")
+    system = Actor(tenant=require_active_tenant(), role="admin")
+    count = 0
+    for presence in gone:
+        agent_update(actor=system, agent=presence.agent, status=AgentStatus.OFFLINE)
+        count += 1
+    return count

@@ -35,11 +35,13 @@ def route_waiting(tenant_id: int) -> None:
 
 @shared_task
 def expire_offers_and_reconcile() -> None:
-    """Beat, every few seconds: ring-outs move on, and queued work whose message was lost is routed again."""
+    """Beat, every few seconds: ring-outs move on, agents whose browsers are gone go offline, and queued work
+    whose message was lost is routed again."""
     for tenant in Tenant.objects.only("id", "slug", "name", "time_zone"):
         try:
             with tenant_context(tenant):
                 services.offers_expire()
+                services.agents_gone_offline()
                 services.items_reconcile()
         except Exception:
             # One tenant's failure must not stop the others; the next beat tries again.

@@ -67,3 +67,25 @@ async def test_an_agent_receives_their_own_events_and_never_another_tenants(acme
     assert await mine.receive_nothing(timeout=0.3)
     await mine.disconnect()
     await outsider.disconnect()
+
+
+@database_sync_to_async
+def open_connections(world, agent) -> int:
+    from helpdesk.tenancy import tenant_context
+    from routing.models import AgentPresence
+
+    with tenant_context(world.tenant):
+        return AgentPresence.objects.get(agent=agent).open_connections
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_the_socket_counts_the_agents_open_connections(acme):
+    cookie = await session_cookie_for(acme.agents[0], acme.tenant)
+    first, connected, _ = await connect(cookie)
+    second, connected_too, _ = await connect(cookie)
+    assert connected and connected_too
+    assert await open_connections(acme, acme.agents[0]) == 2
+    await first.disconnect()
+    await second.disconnect()
+    assert await open_connections(acme, acme.agents[0]) == 0

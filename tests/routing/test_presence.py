@@ -1,0 +1,50 @@
+"""An agent whose last browser connection has been gone for the grace period goes offline, and what rang
+for them moves on."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from departments.models import AgentProfile
+from helpdesk.tenancy import tenant_context
+from routing import services
+from routing.models import AgentPresence, ItemState, OfferState
+from tests.routing.routing_world import chat, configure, item_of, offer_states, route, team
+
+
+def status_of(world, agent) -> str:
+    with tenant_context(world.tenant):
+        return AgentProfile.objects.get(pk=agent.pk).status
+
+
+def test_an_agent_goes_offline_only_when_every_tab_has_been_gone_for_the_grace_period(acme):
+    configure(acme, offline_grace_seconds=60)
+    department, (agent,) = team(acme, {})
+    ticket = chat(acme, department)
+    route(acme, ticket)
+    now = timezone.now()
+    with tenant_context(acme.tenant):
+        services.agent_connected(agent_id=agent.pk)
+        services.agent_connected(agent_id=agent.pk)
+        services.agent_disconnected(agent_id=agent.pk)
+        assert services.agents_gone_offline(now=now + timedelta(minutes=5)) == 0  # one tab still open
+        services.agent_disconnected(agent_id=agent.pk)
+        assert services.agents_gone_offline(now=now + timedelta(seconds=30)) == 0  # within the grace period
+    assert status_of(acme, agent) == "online"
+    with tenant_context(acme.tenant):
+        assert services.agents_gone_offline(now=timezone.now() + timedelta(seconds=61)) == 1
+        assert AgentPresence.objects.get(agent=agent).open_connections == 0
+    assert status_of(acme, agent) == "offline"
+    assert offer_states(acme, ticket) == {agent.pk: [OfferState.WITHDRAWN]}
+    assert item_of(acme, ticket).state == ItemState.QUEUED
+
+
+def test_more_disconnects_than_connects_never_count_below_zero(acme):
+    department, (agent,) = team(acme, {})
+    with tenant_context(acme.tenant):
+        services.agent_connected(agent_id=agent.pk)
+        services.agent_disconnected(agent_id=agent.pk)
+        services.agent_disconnected(agent_id=agent.pk)
+        services.agent_connected(agent_id=agent.pk)
+        assert AgentPresence.objects.get(agent=agent).open_connections == 1
+        assert services.agents_gone_offline(now=timezone.now() + timedelta(hours=1)) == 0
