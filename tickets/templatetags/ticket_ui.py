@@ -114,7 +114,31 @@ def _sentence(event: TicketEvent) -> str:
     if kind == EventKind.SUBJECT_CHANGED:
         before, after = data.get("subject", [None, None])[:2]
         return f"renamed the ticket from “{before}” to “{after}”"
-    return event.get_kind_display().lower()
+    return _routing_sentence(event, data) or event.get_kind_display().lower()
+
+
+def _routing_sentence(event: TicketEvent, data: dict) -> str | None:
+    kind = event.kind
+    if kind == EventKind.ROUTED:
+        offered = data.get("offered_to") or []
+        method = (data.get("method") or "").replace("_", " ")
+        if offered:
+            return f"offered it to {_names(offered)} ({method})"
+        return f"found no eligible agent ({method}); it waits in the queue"
+    if kind == EventKind.OFFER_DECLINED:
+        return "declined the offer"
+    if kind == EventKind.OFFER_MISSED:
+        return "let the offer ring out"
+    if kind == EventKind.OFFER_WITHDRAWN:
+        return "no longer has the offer ringing"
+    if kind == EventKind.CALL_ANSWERED:
+        return f"answered the call{' (' + data['agent'] + ')' if data.get('agent') else ''}"
+    if kind == EventKind.CALL_ENDED:
+        seconds = data.get("duration_seconds")
+        return f"ended the call after {seconds} s" if seconds is not None else "ended the call"
+    if kind == EventKind.CALL_MISSED:
+        return "reported the call as missed"
+    return None
 
 
 @register.filter
