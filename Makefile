@@ -38,10 +38,13 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --no-input -v 0
 	$(BIN)/python manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \
-		echo "REDIS_URL is set: starting a Celery worker beside the server."; \
-		$(BIN)/celery -A helpdesk worker --loglevel=INFO --concurrency=2 & worker=$$!; \
-		trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+		echo "REDIS_URL is set: starting a Celery worker and beat beside the server."; \
+		$(BIN)/celery -A helpdesk worker --beat --schedule var/celerybeat-schedule --loglevel=INFO \
+			--concurrency=2 & helper=$$!; \
+	else \
+		$(BIN)/python manage.py routing_sweep & helper=$$!; \
 	fi; \
+	trap "kill $$helper 2>/dev/null" EXIT INT TERM; \
 	echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"; \
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 

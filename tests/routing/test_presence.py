@@ -2,13 +2,15 @@
 for them moves on."""
 
 from datetime import timedelta
+from io import StringIO
 
+from django.core.management import call_command
 from django.utils import timezone
 
 from departments.models import AgentProfile
 from helpdesk.tenancy import tenant_context
 from routing import services
-from routing.models import AgentPresence, ItemState, OfferState
+from routing.models import AgentPresence, ItemState, Offer, OfferState
 from tests.routing.routing_world import chat, configure, item_of, offer_states, route, team
 
 
@@ -48,3 +50,13 @@ def test_more_disconnects_than_connects_never_count_below_zero(acme):
         services.agent_connected(agent_id=agent.pk)
         assert AgentPresence.objects.get(agent=agent).open_connections == 1
         assert services.agents_gone_offline(now=timezone.now() + timedelta(hours=1)) == 0
+
+
+def test_the_sweep_command_expires_ring_outs_once(acme):
+    department, (agent,) = team(acme, {})
+    ticket = chat(acme, department)
+    route(acme, ticket)
+    with tenant_context(acme.tenant):
+        Offer.objects.filter(item__ticket=ticket).update(expires_at=timezone.now() - timedelta(seconds=1))
+    call_command("routing_sweep", "--once", stdout=StringIO())
+    assert offer_states(acme, ticket) == {agent.pk: [OfferState.MISSED]}
