@@ -1,0 +1,1 @@
+"""The routing benchmark: chats routed by concurrent workers through the product's routing services."""
