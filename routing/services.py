@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import zlib
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,11 +23,11 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from departments.models import AgentProfile, AgentStatus, DepartmentMember
+from departments.models import AgentProfile, AgentStatus
 from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from helpdesk.principals import Actor
 from helpdesk.tenancy import require_active_tenant
-from routing.methods.base import Candidate, select
+from routing.methods.base import Candidate, Selection, select
 from routing.methods.registry import method_get
 from routing.models import (
     AgentPresence,
@@ -155,16 +156,17 @@ def _route_waiting_on_commit(tenant_id: int) -> None:
     transaction.on_commit(lambda: tasks.route_waiting.delay(tenant_id))
 
 
-def _lock_tenant_routing(tenant_id: int) -> None:
-    """Serialise routing decisions of one tenant (PostgreSQL; SQLite serialises all writers anyway).
+def _lock_rotation(tenant_id: int, department_id: int | None, channel: str) -> None:
+    """Serialise decisions that share a rotation: one department and channel of one tenant (PostgreSQL;
+    SQLite serialises all writers anyway).
 
-    Without it two workers deciding at once could both give an agent's last free slot away, or both pick the
-    same "least recently assigned" agent, before either commits.
+    Without it two workers could both pick the same "least recently assigned" agent before either commits.
+    Loads need more than this, since an agent can be in several departments: see _verify_winners.
     """
     if connection.vendor == "postgresql":
+        key = zlib.crc32(f"routing:{tenant_id}:{department_id or 0}:{channel}".encode())
         with connection.cursor() as cursor:
-            # Both keys must fit PostgreSQL's int4 (crc32 is unsigned 32-bit): the two-key form is (int4, int4).
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [zlib.crc32(b"routing") & 0x7FFFFFFF, tenant_id])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 # --- deciding ---------------------------------------------------------------------------------------------
@@ -192,14 +194,12 @@ def agent_loads(*, agent_ids: list[int], channel: str) -> dict[int, int]:
 
 
 def _candidates(item: RoutingItem, ticket: Ticket) -> list[Candidate]:
+    """The agents who could take the item: the department's members, or every agent when it has none."""
     takes_field, max_field, priority_field = CHANNEL_PROFILE[item.channel]
-    agents = list(AgentProfile.objects.order_by("id"))
+    agents = AgentProfile.objects.order_by("id")
     if ticket.department_id is not None:
-        members = set(
-            DepartmentMember.objects.filter(department_id=ticket.department_id).values_list("agent_id", flat=True)
-        )
-    else:
-        members = {agent.pk for agent in agents}
+        agents = agents.filter(department_memberships__department_id=ticket.department_id)
+    agents = list(agents)
     refused = set(
         Offer.objects.filter(item=item, state__in=[OfferState.DECLINED, OfferState.MISSED])
         .values_list("agent_id", flat=True)
@@ -213,11 +213,35 @@ def _candidates(item: RoutingItem, ticket: Ticket) -> list[Candidate]:
         Candidate(
             agent_id=agent.pk, name=agent.display_name, status=agent.status, load=loads[agent.pk],
             max_load=getattr(agent, max_field) if max_field else None, priority=getattr(agent, priority_field),
-            last_assigned_at=rotation.get(agent.pk), in_department=agent.pk in members,
+            last_assigned_at=rotation.get(agent.pk), in_department=True,
             takes_channel=getattr(agent, takes_field), declined_before=agent.pk in refused,
         )
         for agent in agents
     ]
+
+
+def _select_verified(
+    method_name: str, candidates: list[Candidate], *, channel: str, rng: random.Random | None,
+    preferred_agent_id: int | None,
+) -> tuple[Selection, list[Candidate]]:
+    """Select, then lock the winners' agent rows and re-count their load under the lock.
+
+    Loads were read before the lock; a decision in another department may have given a shared agent their
+    last slot meanwhile. Holding the winners' rows until commit makes such decisions take turns on that agent,
+    and the re-count sees the other's committed offer. A winner found full is re-selected without.
+    """
+    # Each round that finds a winner full leaves that agent ineligible (their row stays locked), so this ends.
+    for _ in range(len(candidates) + 1):
+        selection = select(method_get(method_name), candidates, rng=rng, preferred_agent_id=preferred_agent_id)
+        if not selection.winners:
+            return selection, candidates
+        list(AgentProfile.objects.select_for_update(no_key=True).filter(pk__in=selection.winners).order_by("id"))
+        fresh = agent_loads(agent_ids=selection.winners, channel=channel)
+        candidates = [replace(c, load=fresh[c.agent_id]) if c.agent_id in fresh else c for c in candidates]
+        by_id = {c.agent_id: c for c in candidates}
+        if all(by_id[agent_id].has_free_slot for agent_id in selection.winners):
+            return selection, candidates
+    raise RuntimeError("Routing could not settle on an agent with a free slot.")  # unreachable, see above
 
 
 def _last_agent_of_customer(ticket: Ticket) -> int | None:
@@ -253,7 +277,7 @@ def item_route(*, item_id: int, rng: random.Random | None = None) -> RoutingDeci
             item.updated_at = now
             item.save(update_fields=["state", "updated_at"])
             return None
-        _lock_tenant_routing(item.tenant_id)
+        _lock_rotation(item.tenant_id, ticket.department_id, item.channel)
         # The clock is read once the lock is held, so round robin's stamps follow the order decisions are made:
         # a stamp taken before waiting for the lock could be older than a decision made meanwhile, and the
         # agent just chosen would look least recently assigned and be chosen again.
@@ -262,7 +286,9 @@ def item_route(*, item_id: int, rng: random.Random | None = None) -> RoutingDeci
         method_name = config.method_for(item.channel)
         candidates = _candidates(item, ticket)
         preferred = _last_agent_of_customer(ticket) if config.prefer_last_agent else None
-        selection = select(method_get(method_name), candidates, rng=rng, preferred_agent_id=preferred)
+        selection, candidates = _select_verified(
+            method_name, candidates, channel=item.channel, rng=rng, preferred_agent_id=preferred,
+        )
         records = [_candidate_record(c, selection.reasons.get(c.agent_id)) for c in candidates]
         if not selection.winners and _last_decision_found_nobody(item):
             # Still nobody: each time capacity frees elsewhere the queue is tried again, and repeating the same

@@ -137,6 +137,11 @@ class Ticket(TenantOwnedModel):
             models.Index(fields=["tenant", "status", "-created_at", "-id"], name="ticket_status_idx"),
             models.Index(fields=["tenant", "-updated_at", "-id"], name="ticket_updated_idx"),
             models.Index(fields=["tenant", "contact", "-created_at"], name="ticket_contact_idx"),
+            # An agent's running work (routing's load count) without reading their whole history.
+            models.Index(
+                fields=["tenant", "assignee", "channel"], name="ticket_active_load_idx",
+                condition=models.Q(status__in=["new", "open", "answered"]),
+            ),
         ]
 
     def __str__(self) -> str:

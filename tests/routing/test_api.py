@@ -49,13 +49,11 @@ def test_a_decision_lists_every_candidate_with_status_load_priority_and_why_they
     assert row["department_id"] == acme.department.pk
     assert row["winner_ids"] == [acme.agents[0].pk]
     candidates = {c["agent_id"]: c for c in row["candidates"]}
-    assert set(candidates) == {acme.admin_agent.pk, acme.agents[0].pk, acme.agents[1].pk}
+    # The department's members are the candidates; agents outside it are not considered at all.
+    assert set(candidates) == {acme.agents[0].pk}
     winner = candidates[acme.agents[0].pk]
     assert (winner["result"], winner["reason"], winner["status"]) == ("offered", "", "online")
     assert (winner["load"], winner["max_load"], winner["priority"]) == (0, 3, 50)
-    assert candidates[acme.agents[1].pk]["result"] == "lost"
-    assert candidates[acme.agents[1].pk]["reason"] == "not in department"
-    assert candidates[acme.admin_agent.pk]["reason"] == "not in department"
     detail = client_for(acme.api_key).get(f"/api/v1/routing/decisions/{decision.pk}/")
     assert detail.json() == row
 

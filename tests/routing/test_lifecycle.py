@@ -286,8 +286,8 @@ def test_every_candidate_is_recorded_with_status_load_priority_last_assignment_a
     assert (records[full.pk]["load"], records[full.pk]["reason"]) == (1, "full (1/1)")
     assert records[lower.pk]["reason"] == "lower priority tier (60 > 50)"
     assert records[loaded.pk]["reason"] == "not picked by mean utilization"
-    # Agents outside the department are candidates too, and say so.
-    assert records[acme.agents[0].pk]["reason"] == "not in department"
+    # Agents outside the department are not considered for it.
+    assert acme.agents[0].pk not in records
     assert all(r["result"] == "lost" for agent_id, r in records.items() if agent_id != winner.pk)
 
 

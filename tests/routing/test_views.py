@@ -129,6 +129,10 @@ def test_an_agents_routing_values_saved_on_their_page_are_recorded_and_shown_the
 # --- the ticket page --------------------------------------------------------------------------------------
 
 def test_the_ticket_page_explains_who_was_offered_the_chat_and_why_the_others_lost(acme, admin_page, agent_page):
+    with tenant_context(acme.tenant):
+        department_services.department_member_add(actor=acme.admin, department=acme.department,
+                                                   agent=acme.agents[1])
+        department_services.agent_update(actor=acme.admin, agent=acme.agents[1], status="away")
     ticket = chat(acme)
     route(acme, ticket)
 
@@ -139,7 +143,7 @@ def test_the_ticket_page_explains_who_was_offered_the_chat_and_why_the_others_lo
         winner = re.search(rf'<tr class="is-winner" data-candidate="{acme.agents[0].pk}">(.*?)</tr>', section, re.S)
         assert winner and "Offered" in winner.group(1) and "0/3" in winner.group(1)
         loser = re.search(rf'<tr class="is-loser" data-candidate="{acme.agents[1].pk}">(.*?)</tr>', section, re.S)
-        assert loser and "not in department" in loser.group(1)
+        assert loser and "not online (away)" in loser.group(1)
 
 
 def test_a_ticket_never_routed_has_no_routing_section(acme, admin_page):
