@@ -49,5 +49,7 @@ class TenantMiddleware:
         membership = selectors.membership_for_session(user=user, tenant_id=request.session.get(SESSION_TENANT_KEY))
         if membership is None:
             return None
-        request.session[SESSION_TENANT_KEY] = membership.tenant_id
+        if request.session.get(SESSION_TENANT_KEY) != membership.tenant_id:
+            # Written only when it changes: assigning marks the session modified, costing a write per request.
+            request.session[SESSION_TENANT_KEY] = membership.tenant_id
         return Actor(tenant=membership.tenant, role=membership.role, membership=membership)

@@ -100,6 +100,15 @@ TEMPLATES = [
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Under ASGI each request runs in a new thread, and Django's connections belong to threads, so without a
+    # pool every request would open a new PostgreSQL connection. Off by default for the test suite, which
+    # switches the database role of its connection after creating the test database.
+    if env_bool("DB_POOL", default=False):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN", 2), "max_size": env_int("DB_POOL_MAX", 8),
+        }
 else:
     DATABASES = {
         "default": {
