@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from departments.models import AgentProfile, AgentStatus
@@ -172,24 +173,25 @@ def _lock_rotation(tenant_id: int, department_id: int | None, channel: str) -> N
 # --- deciding ---------------------------------------------------------------------------------------------
 
 def agent_loads(*, agent_ids: list[int], channel: str) -> dict[int, int]:
-    """Running items plus ringing offers per agent, for one channel."""
-    # Ringing offers are counted BEFORE running items, in two statements that each see the latest commits. An
-    # accept is not serialised with decisions; committing between the two reads turns a ringing offer into a
-    # running item. Read in this order it is then counted twice (a moment's caution); read the other way round
-    # it was counted nowhere, and the agent was offered work beyond their limit.
-    ringing = list(
-        Offer.objects.filter(agent_id__in=agent_ids, state=OfferState.RINGING, item__channel=channel)
-        .values("agent_id").annotate(n=Count("id"))
+    """Running items plus ringing offers per agent, for one channel.
+
+    One statement, so both counts come from one snapshot: an accept that commits in between turns a ringing
+    offer into a running item, which two separate reads would count twice or not at all.
+    """
+    running = (
+        Ticket.objects.filter(_ticket_channel_q(channel), assignee_id=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+        .order_by().values("assignee_id").annotate(n=Count("id")).values("n")
     )
-    running = list(
-        Ticket.objects.filter(_ticket_channel_q(channel), assignee_id__in=agent_ids, status__in=ACTIVE_STATUSES)
-        .values("assignee_id").annotate(n=Count("id"))
+    ringing = (
+        Offer.objects.filter(agent_id=OuterRef("pk"), state=OfferState.RINGING, item__channel=channel)
+        .order_by().values("agent_id").annotate(n=Count("id")).values("n")
     )
+    rows = AgentProfile.objects.filter(pk__in=agent_ids).order_by().annotate(
+        running=Coalesce(Subquery(running), 0), ringing=Coalesce(Subquery(ringing), 0),
+    ).values_list("pk", "running", "ringing")
     loads = dict.fromkeys(agent_ids, 0)
-    for row in running:
-        loads[row["assignee_id"]] += row["n"]
-    for row in ringing:
-        loads[row["agent_id"]] += row["n"]
+    for agent_id, running_count, ringing_count in rows:
+        loads[agent_id] = running_count + ringing_count
     return loads
 
 
