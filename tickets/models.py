@@ -65,9 +65,12 @@ class Contact(TenantOwnedModel):
 
     class Meta:
         constraints = [
+            # On the plain column, not lower(email): under row-level security only leakproof functions may be
+            # index conditions, and lower() is not, so an expression index would never be used by the app.
             models.UniqueConstraint(
-                "tenant", Lower("email"), condition=~models.Q(email=""), name="contact_email_unique_per_tenant"
+                fields=["tenant", "email"], condition=~models.Q(email=""), name="contact_email_unique_per_tenant"
             ),
+            models.CheckConstraint(condition=models.Q(email=Lower("email")), name="contact_email_lowercase"),
             models.UniqueConstraint(fields=["tenant", "visitor_id"], name="contact_visitor_unique_per_tenant"),
         ]
         indexes = [models.Index(fields=["tenant", "phone"], name="contact_phone_idx")]
