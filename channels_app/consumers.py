@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from channels_app.events import agent_group
+from channels_app.streams import StreamConsumer, query_int
+from helpdesk import push
 from helpdesk.models import Tenant
 from helpdesk.tenancy import tenant_context
 from routing import services as routing_services
@@ -18,8 +18,8 @@ def _presence(tenant_id: int, agent_id: int, *, connected: bool) -> None:
             routing_services.agent_disconnected(agent_id=agent_id)
 
 
-class AgentConsumer(AsyncJsonWebsocketConsumer):
-    """One per agent browser tab: joined to that agent's own group only."""
+class AgentConsumer(StreamConsumer):
+    """One per agent browser tab: receives that agent's own stream only (no department-wide broadcast)."""
 
     async def connect(self) -> None:
         identity = self.scope.get("agent_identity")
@@ -28,17 +28,17 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             return
         tenant_id, agent_id = identity
         self.identity = identity
-        self.group = agent_group(tenant_id, agent_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await _presence(tenant_id, agent_id, connected=True)
+        await self.stream_open(tenant_id=tenant_id, stream=push.agent_stream(agent_id),
+                               after=query_int(self.scope, "after"))
 
     async def disconnect(self, code: int) -> None:
-        group = getattr(self, "group", None)
-        if group:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "group", None):
+            await self.stream_close()
             tenant_id, agent_id = self.identity
             await _presence(tenant_id, agent_id, connected=False)
 
-    async def push(self, message: dict) -> None:
-        await self.send_json(message["event"])
+    async def receive_json(self, content, **kwargs) -> None:
+        if isinstance(content, dict):
+            await self.stream_command(content)

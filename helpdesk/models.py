@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from helpdesk.tenancy import TenantOwnedModel
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -124,3 +126,34 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class PushStream(TenantOwnedModel):
+    """The sequence counter of one push stream (an agent's, or a chat's for its visitor).
+
+    Its row is locked from the moment an event takes a number until the transaction commits, so a stream's
+    events commit in sequence order: a client that has seen number N has seen everything before it.
+    """
+
+    key = models.CharField(max_length=40)
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="push_stream_key_unique")]
+
+
+class PushEvent(TenantOwnedModel):
+    """A push, persisted before it is sent: the channel layer delivers at most once, so the socket message is
+    only a hint and this row is what a reconnecting client is given again."""
+
+    stream = models.CharField(max_length=40)
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "stream", "seq"], name="push_event_stream_seq_unique")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="push_event_created_idx")]

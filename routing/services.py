@@ -24,7 +24,8 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from departments.models import AgentProfile, AgentStatus
+from departments.models import AgentProfile, AgentStatus, Department
+from helpdesk import push
 from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from helpdesk.principals import Actor
 from helpdesk.tenancy import require_active_tenant
@@ -44,7 +45,16 @@ from routing.models import (
     RoutingSettings,
     SettingsChange,
 )
-from tickets.models import ACTIVE_STATUSES, ActorType, Channel, EventKind, Status, Ticket
+from tickets.models import (
+    ACTIVE_STATUSES,
+    ActorType,
+    Channel,
+    EventKind,
+    Message,
+    MessageKind,
+    Status,
+    Ticket,
+)
 from tickets.services import event_append
 
 logger = logging.getLogger(__name__)
@@ -312,15 +322,15 @@ def item_route(*, item_id: int, rng: random.Random | None = None) -> RoutingDeci
         item.updated_at = now
         if selection.winners:
             expires = now + timedelta(seconds=config.ring_seconds)
-            Offer.objects.bulk_create([
+            offers = Offer.objects.bulk_create([
                 Offer(tenant_id=item.tenant_id, item=item, agent_id=agent_id, decision=decision, expires_at=expires,
                       created_at=now)
                 for agent_id in selection.winners
             ])
+            _push_offers(ticket, offers, item.channel)
             item.state = ItemState.RINGING
             if len(selection.winners) == 1:
                 _rotation_touch(agent_id=selection.winners[0], ticket=ticket, channel=item.channel, at=now)
-            _push_offers(item, ticket, selection.winners, expires)
         item.save(update_fields=["state", "attempts", "updated_at"])
         winners = [r["name"] for r in records if r["result"] == "offered"]
         event_append(
@@ -344,22 +354,35 @@ def _rotation_touch(*, agent_id: int, ticket: Ticket, channel: str, at: datetime
     )
 
 
-def _push_offers(item: RoutingItem, ticket: Ticket, agent_ids: list[int], expires: datetime) -> None:
-    from channels_app.events import OFFER_RINGING, send_event_on_commit
+def _offer_payload(ticket: Ticket, channel: str) -> dict:
+    first = (
+        Message.objects.filter(ticket=ticket, kind=MessageKind.CUSTOMER).order_by("created_at", "id")
+        .values_list("body", flat=True).first()
+    )
+    department = (
+        Department.objects.filter(pk=ticket.department_id).values_list("name", flat=True).first()
+        if ticket.department_id else None
+    )
+    return {"ticket_id": ticket.pk, "ticket": ticket.code, "subject": ticket.subject, "channel": channel,
+            "customer": ticket.contact.display_name, "department": department,
+            "first_message": (first or "")[:300]}
 
-    send_event_on_commit(
-        tenant_id=item.tenant_id, agent_ids=agent_ids,
-        event={"type": OFFER_RINGING, "ticket": ticket.code, "subject": ticket.subject, "channel": item.channel,
-               "customer": ticket.contact.display_name, "expires_at": expires.isoformat()},
+
+def _push_offers(ticket: Ticket, offers: list[Offer], channel: str) -> None:
+    payload = _offer_payload(ticket, channel)
+    push.publish(
+        push.Push(push.agent_stream(offer.agent_id), push.OFFER_RINGING,
+                  {**payload, "offer_id": offer.pk, "expires_at": offer.expires_at.isoformat()})
+        for offer in offers
     )
 
 
-def _push_withdrawn(item: RoutingItem, agent_ids: list[int]) -> None:
-    from channels_app.events import OFFER_WITHDRAWN, send_event_on_commit
-
-    if agent_ids:
-        send_event_on_commit(tenant_id=item.tenant_id, agent_ids=agent_ids,
-                             event={"type": OFFER_WITHDRAWN, "item": item.pk})
+def _withdrawn_pushes(item: RoutingItem, offers: list[Offer], state: str) -> list[push.Push]:
+    return [
+        push.Push(push.agent_stream(offer.agent_id), push.OFFER_WITHDRAWN,
+                  {"offer_id": offer.pk, "ticket_id": item.ticket_id, "reason": state})
+        for offer in offers
+    ]
 
 
 def route_waiting(*, limit: int = 100) -> int:
@@ -426,7 +449,7 @@ def _offer_take(*, actor: Actor, item: RoutingItem, offer: Offer, now: datetime)
     offer.answered_at = now
     offer.save(update_fields=["state", "answered_at"])
     others = list(Offer.objects.filter(item=item, state=OfferState.RINGING).exclude(pk=offer.pk))
-    _offers_close(item, others, OfferState.WITHDRAWN, now)
+    pushes = _offers_close(item, others, OfferState.WITHDRAWN, now, announce=False)
     item.state = ItemState.ASSIGNED
     item.updated_at = now
     item.save(update_fields=["state", "updated_at"])
@@ -442,6 +465,12 @@ def _offer_take(*, actor: Actor, item: RoutingItem, offer: Offer, now: datetime)
     if previous_status != Status.OPEN:
         event_append(ticket=ticket, kind=EventKind.STATUS_CHANGED, actor=actor, at=now,
                      data={"status": [previous_status, Status.OPEN]})
+    kind = push.CHAT_ASSIGNED if item.channel == RoutingChannel.CHAT else push.TICKET_ASSIGNED
+    pushes.append(push.Push(push.agent_stream(agent.pk), kind,
+                            {"offer_id": offer.pk, "ticket_id": ticket.pk, "ticket": ticket.code,
+                             "subject": ticket.subject, "channel": ticket.channel,
+                             "customer": ticket.contact.display_name, "via": "routing"}))
+    push.publish(pushes)
     return ticket
 
 
@@ -457,9 +486,13 @@ def offer_decline(*, actor: Actor, offer_id: int) -> None:
         _requeue_if_silent(item, now)
 
 
-def _offers_close(item: RoutingItem, offers: list[Offer], state: str, now: datetime) -> None:
+def _offers_close(
+    item: RoutingItem, offers: list[Offer], state: str, now: datetime, *, announce: bool = True
+) -> list[push.Push]:
+    """Close ``offers`` and tell their agents; with ``announce=False`` the pushes are returned for the caller to
+    publish with its own (a transaction publishes once, so stream locks are always taken in one order)."""
     if not offers:
-        return
+        return []
     Offer.objects.filter(pk__in=[o.pk for o in offers]).update(state=state, answered_at=now)
     ticket = Ticket.objects.get(pk=item.ticket_id)
     kind = {OfferState.DECLINED: EventKind.OFFER_DECLINED, OfferState.MISSED: EventKind.OFFER_MISSED,
@@ -470,7 +503,10 @@ def _offers_close(item: RoutingItem, offers: list[Offer], state: str, now: datet
                      actor_fields={"actor_type": ActorType.AGENT if state == OfferState.DECLINED else ActorType.SYSTEM,
                                    "actor_id": offer.agent_id, "actor_label": names.get(offer.agent_id, "")},
                      data={"agent_id": offer.agent_id, "agent": names.get(offer.agent_id, "")})
-    _push_withdrawn(item, [o.agent_id for o in offers])
+    pushes = _withdrawn_pushes(item, offers, state)
+    if announce:
+        push.publish(pushes)
+    return pushes
 
 
 def _requeue(item: RoutingItem, now: datetime) -> None:
