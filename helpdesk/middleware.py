@@ -46,7 +46,10 @@ class TenantMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
-        membership = selectors.membership_for_session(user=user, tenant_id=request.session.get(SESSION_TENANT_KEY))
+        # Read once per request: the page's tenant switcher lists the same memberships.
+        request.user_memberships = list(selectors.membership_list_for_user(user=user))
+        membership = selectors.membership_choose(request.user_memberships,
+                                                 tenant_id=request.session.get(SESSION_TENANT_KEY))
         if membership is None:
             return None
         if request.session.get(SESSION_TENANT_KEY) != membership.tenant_id:

@@ -27,12 +27,15 @@ def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
 
 
 def membership_for_session(*, user: User, tenant_id: int | None) -> Membership | None:
-    memberships = membership_list_for_user(user=user)
-    if tenant_id is not None:
-        chosen = memberships.filter(tenant_id=tenant_id).first()
-        if chosen is not None:
-            return chosen
-    return memberships.first()
+    return membership_choose(list(membership_list_for_user(user=user)), tenant_id=tenant_id)
+
+
+def membership_choose(memberships: list[Membership], *, tenant_id: int | None) -> Membership | None:
+    """The session's tenant if the user still belongs to it, else their first."""
+    for membership in memberships:
+        if membership.tenant_id == tenant_id:
+            return membership
+    return memberships[0] if memberships else None
 
 
 def api_key_list(*, actor: Actor) -> QuerySet[ApiKey]:

@@ -9,6 +9,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from departments.models import AgentProfile, Department
+from helpdesk.widgets import PlainSelect
 from tickets.models import Channel, Priority, Status, Ticket
 
 VIEW_CHOICES = [("all", "All"), ("mine", "Mine"), ("to_solve", "To solve"), ("department", "Department")]
@@ -31,28 +32,29 @@ def tag_names(raw: str) -> list[str]:
 class InboxFilterForm(forms.Form):
     """The inbox's query string. Values are limited to what exists, so TicketFilter never sees junk."""
 
-    view = forms.ChoiceField(choices=VIEW_CHOICES, required=False)
+    view = forms.ChoiceField(widget=PlainSelect, choices=VIEW_CHOICES, required=False)
     q = forms.CharField(label="Search", required=False, max_length=200,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Subject or code"}))
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
-    priority = forms.ChoiceField(required=False, choices=[("", "Any priority"), *PRIORITY_FILTER_CHOICES])
-    channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *Channel.choices])
-    department = forms.ChoiceField(required=False)
-    assignee = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(widget=PlainSelect, required=False, choices=[("", "Any status"), *Status.choices])
+    priority = forms.ChoiceField(widget=PlainSelect, required=False,
+                                 choices=[("", "Any priority"), *PRIORITY_FILTER_CHOICES])
+    channel = forms.ChoiceField(widget=PlainSelect, required=False, choices=[("", "Any channel"), *Channel.choices])
+    department = forms.ChoiceField(widget=PlainSelect, required=False)
+    assignee = forms.ChoiceField(widget=PlainSelect, required=False)
     tag = forms.CharField(required=False, max_length=50, widget=forms.TextInput(attrs={"placeholder": "Tag"}))
-    sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
+    sort = forms.ChoiceField(widget=PlainSelect, required=False, choices=SORT_CHOICES)
     cursor = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
     FILTER_FIELDS = ("q", "status", "priority", "channel", "department", "assignee", "tag")
 
-    def __init__(self, *args: Any, departments: Iterable[Department], agents: Iterable[AgentProfile],
+    def __init__(self, *args: Any, departments: Iterable[Department], agents: Iterable[tuple[int, str]],
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["department"].choices = [
             ("", "Any department"), ("none", "No department"), *((str(d.pk), d.name) for d in departments)
         ]
         self.fields["assignee"].choices = [
-            ("", "Anyone"), ("me", "Me"), ("none", "Unassigned"), *((str(a.pk), a.display_name) for a in agents)
+            ("", "Anyone"), ("me", "Me"), ("none", "Unassigned"), *((str(pk), name) for pk, name in agents)
         ]
 
     def clean_view(self) -> str:
@@ -90,16 +92,17 @@ class MessageForm(forms.Form):
 
 
 class TicketPropertiesForm(forms.Form):
-    status = forms.ChoiceField(choices=Status.choices)
+    status = forms.ChoiceField(widget=PlainSelect, choices=Status.choices)
     postponed_until = forms.DateTimeField(
         label="Postponed until", required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL_FORMAT),
         help_text="Only with status Postponed.",
     )
-    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int)
-    department = forms.ModelChoiceField(queryset=Department.objects.none(), required=False,
+    priority = forms.TypedChoiceField(widget=PlainSelect, choices=Priority.choices, coerce=int)
+    department = forms.ModelChoiceField(widget=PlainSelect, queryset=Department.objects.none(), required=False,
                                         empty_label="No department")
-    assignee = forms.ModelChoiceField(queryset=AgentProfile.objects.none(), required=False, empty_label="Unassigned")
+    assignee = forms.ModelChoiceField(widget=PlainSelect, queryset=AgentProfile.objects.none(), required=False,
+                                      empty_label="Unassigned")
     tags = forms.CharField(required=False, max_length=500, help_text="Comma separated.")
 
     def __init__(self, *args: Any, departments: Any, agents: Any, **kwargs: Any) -> None:
@@ -157,11 +160,13 @@ class TicketCreateForm(forms.Form):
     contact_name = forms.CharField(label="Customer name", required=False, max_length=200)
     contact_email = forms.EmailField(label="Customer email", required=False)
     contact_phone = forms.CharField(label="Customer phone", required=False, max_length=40)
-    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.CALL)
-    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, initial=Priority.MEDIUM)
-    department = forms.ModelChoiceField(queryset=Department.objects.none(), required=False,
+    channel = forms.ChoiceField(widget=PlainSelect, choices=Channel.choices, initial=Channel.CALL)
+    priority = forms.TypedChoiceField(widget=PlainSelect, choices=Priority.choices, coerce=int,
+                                      initial=Priority.MEDIUM)
+    department = forms.ModelChoiceField(widget=PlainSelect, queryset=Department.objects.none(), required=False,
                                         empty_label="No department")
-    assignee = forms.ModelChoiceField(queryset=AgentProfile.objects.none(), required=False, empty_label="Unassigned")
+    assignee = forms.ModelChoiceField(widget=PlainSelect, queryset=AgentProfile.objects.none(), required=False,
+                                      empty_label="Unassigned")
     tags = forms.CharField(required=False, max_length=500, help_text="Comma separated.")
 
     def __init__(self, *args: Any, departments: Any, agents: Any, **kwargs: Any) -> None:

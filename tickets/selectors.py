@@ -114,3 +114,8 @@ def department_choices(*, actor: Actor) -> QuerySet[Department]:
 
 def assignee_choices(*, actor: Actor) -> QuerySet[AgentProfile]:
     return AgentProfile.objects.only("id", "display_name", "tenant_id").order_by("display_name")
+
+
+def assignee_options(*, actor: Actor) -> list[tuple[int, str]]:
+    """(id, name) of every agent, for filter menus: plain tuples, as a menu of hundreds needs no models."""
+    return list(AgentProfile.objects.order_by("display_name", "id").values_list("id", "display_name"))

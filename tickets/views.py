@@ -33,7 +33,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     actor = request.actor
     agent = actor.agent
     departments = list(selectors.department_choices(actor=actor))
-    form = InboxFilterForm(request.GET, departments=departments, agents=selectors.assignee_choices(actor=actor))
+    form = InboxFilterForm(request.GET, departments=departments, agents=selectors.assignee_options(actor=actor))
     form.is_valid()
     cleaned = getattr(form, "cleaned_data", {})
     view = cleaned.get("view") or "all"

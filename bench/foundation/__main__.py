@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                     target.notes.append("no login form answered: the web inbox was not measured")
                 summaries = measure.run_all(target, plan, label=f"{count}p", run_id=f"{run_id}p{count}")
             server_label = f"{count} daphne" + (", no pool" if args.no_pool else "")
-            result["runs"].append({"server": server_label, "cpu_busy_before": round(busy, 3),
+            result["runs"].append({"server": server_label, "processes": count, "cpu_busy_before": round(busy, 3),
                                    "summaries": [s.as_dict() for s in summaries]})
 
         # --- plans ------------------------------------------------------------------------------------------
