@@ -90,11 +90,10 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     async def stream_command(self, content: dict) -> bool:
         """Handle the client's stream commands; False when ``content`` is something else."""
         if content.get("type") == "sync":
-            after = content.get("after")
-            if isinstance(after, int) and 0 <= after < self.position:
-                # The client has seen less than this socket sent (it reloaded its state): send it again.
-                async with self.sending:
-                    self.position = after
+            # Never rewinds to the client's ``after``: a client's number lags behind its socket whenever frames
+            # are on their way (a reconnecting client syncs right after its hello, with the replay in flight),
+            # and sending those again would deliver them twice on one socket. A client that has reloaded its
+            # state opens a new socket with ``?after=``.
             await self.catch_up()
             return True
         if content.get("type") == "ping":
