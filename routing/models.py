@@ -160,3 +160,67 @@ class AgentPresence(TenantOwnedModel):
 
     class Meta:
         indexes = [models.Index(fields=["open_connections", "last_disconnected_at"], name="presence_gone_idx")]
+
+
+# --- live chat --------------------------------------------------------------------------------------------
+
+class ChatWidget(TenantOwnedModel):
+    """A chat box a tenant embeds on its website: which department it serves and which sites may host it."""
+
+    name = models.CharField(max_length=100)
+    department = models.ForeignKey(
+        "departments.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # One origin per entry, e.g. "https://www.example.com": only pages served from these may open chats.
+    allowed_origins = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+    # Public (it is in the page's snippet): it identifies the widget, it grants nothing beyond starting a chat.
+    key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChatWidgetKey(models.Model):
+    """Which tenant a widget key belongs to, read before any tenant is active (a visitor's socket or request
+    carries only the key). Holds no customer data, so it has no row-level security, like ApiKey."""
+
+    key = models.CharField(max_length=40, unique=True)
+    tenant = models.ForeignKey("helpdesk.Tenant", on_delete=models.CASCADE, related_name="+")
+    widget_id = models.BigIntegerField(unique=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ChatEndedBy(models.TextChoices):
+    AGENT = "agent", "Agent"
+    VISITOR = "visitor", "Visitor"
+
+
+class Chat(TenantOwnedModel):
+    """What is particular to a chat ticket: its visitor's secret and the moments reports measure (pickup time
+    is accepted_at - started_at, duration ended_at - accepted_at)."""
+
+    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, related_name="chat")
+    widget = models.ForeignKey(ChatWidget, null=True, blank=True, on_delete=models.SET_NULL, related_name="chats")
+    # SHA-256 of the token the visitor's browser keeps; the token itself is never stored.
+    visitor_token_hash = models.CharField(max_length=64)
+    started_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.CharField(max_length=10, choices=ChatEndedBy.choices, blank=True)
+    visitor_left_at = models.DateTimeField(null=True, blank=True)
+    # The visitor's open sockets (tabs); when the last one closes the agent is told the visitor left.
+    open_sockets = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "ended_at", "started_at"], name="chat_running_idx")]
+
+    @property
+    def is_ended(self) -> bool:
+        return self.ended_at is not None

@@ -470,6 +470,10 @@ def _offer_take(*, actor: Actor, item: RoutingItem, offer: Offer, now: datetime)
                             {"offer_id": offer.pk, "ticket_id": ticket.pk, "ticket": ticket.code,
                              "subject": ticket.subject, "channel": ticket.channel,
                              "customer": ticket.contact.display_name, "via": "routing"}))
+    if item.channel == RoutingChannel.CHAT:
+        from routing.chats import chat_accepted  # chats builds on this module
+
+        pushes.extend(chat_accepted(ticket=ticket, agent=agent, now=now))
     push.publish(pushes)
     return ticket
 

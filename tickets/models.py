@@ -221,6 +221,11 @@ class EventKind(models.TextChoices):
     CALL_ANSWERED = "call_answered", "Call answered"
     CALL_ENDED = "call_ended", "Call ended"
     CALL_MISSED = "call_missed", "Call missed"
+    CHAT_STARTED = "chat_started", "Chat started"
+    CHAT_ENDED = "chat_ended", "Chat ended"
+    CHAT_TRANSFERRED = "chat_transferred", "Chat transferred"
+    VISITOR_LEFT = "visitor_left", "Visitor left"
+    VISITOR_RETURNED = "visitor_returned", "Visitor returned"
 
 
 class ActorType(models.TextChoices):

@@ -138,6 +138,33 @@ def _routing_sentence(event: TicketEvent, data: dict) -> str | None:
         return f"ended the call after {seconds} s" if seconds is not None else "ended the call"
     if kind == EventKind.CALL_MISSED:
         return "reported the call as missed"
+    return _chat_sentence(event, data)
+
+
+def _duration(seconds: Any) -> str:
+    if not isinstance(seconds, int):
+        return ""
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+
+
+def _chat_sentence(event: TicketEvent, data: dict) -> str | None:
+    kind = event.kind
+    if kind == EventKind.CHAT_STARTED:
+        return f"started a chat from the {data['widget']} widget" if data.get("widget") else "started a chat"
+    if kind == EventKind.CHAT_ENDED:
+        if data.get("by") == "visitor" and data.get("answered") is False:
+            return "left before anyone answered: the chat ended"
+        duration = _duration(data.get("duration_seconds"))
+        return f"ended the chat after {duration}" if duration else "ended the chat"
+    if kind == EventKind.CHAT_TRANSFERRED:
+        return f"transferred the chat to {data.get('to') or 'someone else'}"
+    if kind == EventKind.VISITOR_LEFT:
+        return "left the chat"
+    if kind == EventKind.VISITOR_RETURNED:
+        return "came back to the chat"
     return None
 
 
