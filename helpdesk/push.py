@@ -10,13 +10,16 @@ Lower apps publish through here; ``channels_app`` only delivers. Nothing here kn
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.utils import timezone
@@ -99,7 +102,8 @@ def publish(pushes: Iterable[Push]) -> list[PushEvent]:
     if not pushes:
         return []
     tenant = require_active_tenant()
-    with transaction.atomic():
+    # No savepoint: a failed publish fails the caller's transaction, which is what keeps event and change together.
+    with transaction.atomic(savepoint=False):
         seqs = _next_seqs(tenant.pk, [p.stream for p in pushes])
         now = timezone.now()
         events = []
@@ -132,11 +136,57 @@ def _send(messages: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    for group, message in messages:
+
+    async def send_all() -> None:
+        for group, message in messages:
+            try:
+                await layer.group_send(group, message)
+            except Exception:  # noqa: BLE001 - the event is persisted; the client fetches it on its next sync
+                logger.warning("Push to %s not sent; clients will fetch it", group, exc_info=True)
+
+    if _in_server_thread():
+        # A view run by the ASGI server: send on the server's own loop, with its connections.
+        async_to_sync(send_all)()
+    else:
+        _sender().run(send_all())
+
+
+def _in_server_thread() -> bool:
+    return getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None
+
+
+class _Sender:
+    """One event loop per process, in a daemon thread, for pushes sent from workers and commands.
+
+    ``async_to_sync`` outside a server makes a new loop per call, and the Redis layer a new connection per loop:
+    about 9 ms per push. This keeps one loop, so the layer's connection is reused.
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.pid = os.getpid()
+        threading.Thread(target=self.loop.run_forever, name="push-sender", daemon=True).start()
+
+    def run(self, coroutine: Any, timeout: float = 5.0) -> None:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
         try:
-            async_to_sync(layer.group_send)(group, message)
-        except Exception:  # noqa: BLE001 - the event is persisted; the client fetches it on its next sync
-            logger.warning("Push to %s not sent; clients will fetch it", group, exc_info=True)
+            future.result(timeout=timeout)
+        except Exception:  # noqa: BLE001 - persisted already: a client's next sync delivers it
+            future.cancel()
+            logger.warning("Pushes not sent in time; clients will fetch them", exc_info=True)
+
+
+_sender_instance: _Sender | None = None
+_sender_lock = threading.Lock()
+
+
+def _sender() -> _Sender:
+    global _sender_instance
+    with _sender_lock:
+        # A forked worker process inherits the object but not the thread: start its own.
+        if _sender_instance is None or _sender_instance.pid != os.getpid():
+            _sender_instance = _Sender()
+        return _sender_instance
 
 
 # --- reads ------------------------------------------------------------------------------------------------

@@ -20,11 +20,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from departments.models import AgentProfile, AgentStatus, Department
+from departments.models import AgentProfile, AgentStatus
 from helpdesk import push
 from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from helpdesk.principals import Actor
@@ -182,12 +182,8 @@ def _lock_rotation(tenant_id: int, department_id: int | None, channel: str) -> N
 
 # --- deciding ---------------------------------------------------------------------------------------------
 
-def agent_loads(*, agent_ids: list[int], channel: str) -> dict[int, int]:
-    """Running items plus ringing offers per agent, for one channel.
-
-    One statement, so both counts come from one snapshot: an accept that commits in between turns a ringing
-    offer into a running item, which two separate reads would count twice or not at all.
-    """
+def _load_subqueries(channel: str) -> dict[str, Any]:
+    """Running items and ringing offers of the outer agent row, for one channel."""
     running = (
         Ticket.objects.filter(_ticket_channel_q(channel), assignee_id=OuterRef("pk"), status__in=ACTIVE_STATUSES)
         .order_by().values("assignee_id").annotate(n=Count("id")).values("n")
@@ -196,8 +192,17 @@ def agent_loads(*, agent_ids: list[int], channel: str) -> dict[int, int]:
         Offer.objects.filter(agent_id=OuterRef("pk"), state=OfferState.RINGING, item__channel=channel)
         .order_by().values("agent_id").annotate(n=Count("id")).values("n")
     )
+    return {"running": Coalesce(Subquery(running), 0), "ringing": Coalesce(Subquery(ringing), 0)}
+
+
+def agent_loads(*, agent_ids: list[int], channel: str) -> dict[int, int]:
+    """Running items plus ringing offers per agent, for one channel.
+
+    One statement, so both counts come from one snapshot: an accept that commits in between turns a ringing
+    offer into a running item, which two separate reads would count twice or not at all.
+    """
     rows = AgentProfile.objects.filter(pk__in=agent_ids).order_by().annotate(
-        running=Coalesce(Subquery(running), 0), ringing=Coalesce(Subquery(ringing), 0),
+        **_load_subqueries(channel)
     ).values_list("pk", "running", "ringing")
     loads = dict.fromkeys(agent_ids, 0)
     for agent_id, running_count, ringing_count in rows:
@@ -206,30 +211,43 @@ def agent_loads(*, agent_ids: list[int], channel: str) -> dict[int, int]:
 
 
 def _candidates(item: RoutingItem, ticket: Ticket) -> list[Candidate]:
-    """The agents who could take the item: the department's members, or every agent when it has none."""
+    """The agents who could take the item: the department's members, or every agent when it has none.
+
+    One statement: each agent with their load, their last turn in this rotation and whether they already
+    refused this item. A decision is a handful of round trips, and this read was four of them.
+    """
     takes_field, max_field, priority_field = CHANNEL_PROFILE[item.channel]
     agents = AgentProfile.objects.order_by("id")
     if ticket.department_id is not None:
         agents = agents.filter(department_memberships__department_id=ticket.department_id)
-    agents = list(agents)
-    refused = set(
-        Offer.objects.filter(item=item, state__in=[OfferState.DECLINED, OfferState.MISSED])
-        .values_list("agent_id", flat=True)
+    last_turn = AgentRotation.objects.filter(
+        agent_id=OuterRef("pk"), department_id_key=ticket.department_id or 0, channel=item.channel,
+    ).values("last_assigned_at")[:1]
+    refused = Offer.objects.filter(
+        item_id=item.pk, agent_id=OuterRef("pk"), state__in=[OfferState.DECLINED, OfferState.MISSED],
     )
-    loads = agent_loads(agent_ids=[a.pk for a in agents], channel=item.channel)
-    rotation = dict(
-        AgentRotation.objects.filter(department_id_key=ticket.department_id or 0, channel=item.channel)
-        .values_list("agent_id", "last_assigned_at")
-    )
+    fields = ["pk", "display_name", "status", takes_field, priority_field] + ([max_field] if max_field else [])
+    rows = agents.annotate(
+        **_load_subqueries(item.channel), last_turn=Subquery(last_turn), refused=Exists(refused),
+    ).values(*fields, "running", "ringing", "last_turn", "refused")
     return [
         Candidate(
-            agent_id=agent.pk, name=agent.display_name, status=agent.status, load=loads[agent.pk],
-            max_load=getattr(agent, max_field) if max_field else None, priority=getattr(agent, priority_field),
-            last_assigned_at=rotation.get(agent.pk), in_department=True,
-            takes_channel=getattr(agent, takes_field), declined_before=agent.pk in refused,
+            agent_id=row["pk"], name=row["display_name"], status=row["status"],
+            load=row["running"] + row["ringing"], max_load=row[max_field] if max_field else None,
+            priority=row[priority_field], last_assigned_at=row["last_turn"], in_department=True,
+            takes_channel=row[takes_field], declined_before=row["refused"],
         )
-        for agent in agents
+        for row in rows
     ]
+
+
+def _lock_and_count(agent_ids: list[int], channel: str) -> dict[int, int]:
+    """Lock the agents' rows (in id order) and count their loads in the same statement, under the lock."""
+    rows = (
+        AgentProfile.objects.select_for_update(no_key=True).filter(pk__in=agent_ids).order_by("id")
+        .annotate(**_load_subqueries(channel)).values_list("pk", "running", "ringing")
+    )
+    return {agent_id: running + ringing for agent_id, running, ringing in rows}
 
 
 def _select_verified(
@@ -247,8 +265,7 @@ def _select_verified(
         selection = select(method_get(method_name), candidates, rng=rng, preferred_agent_id=preferred_agent_id)
         if not selection.winners:
             return selection, candidates
-        list(AgentProfile.objects.select_for_update(no_key=True).filter(pk__in=selection.winners).order_by("id"))
-        fresh = agent_loads(agent_ids=selection.winners, channel=channel)
+        fresh = _lock_and_count(selection.winners, channel)
         candidates = [replace(c, load=fresh[c.agent_id]) if c.agent_id in fresh else c for c in candidates]
         by_id = {c.agent_id: c for c in candidates}
         if all(by_id[agent_id].has_free_slot for agent_id in selection.winners):
@@ -276,14 +293,19 @@ def item_route(*, item_id: int, rng: random.Random | None = None) -> RoutingDeci
     """Decide who is offered a queued item, and ring them. Does nothing for an item that is not queued (so a
     repeated or late task is harmless) or that another worker is routing right now."""
     now = timezone.now()
-    with transaction.atomic():
+    # No savepoint: the caller's transaction (a task's tenant_context) ends with this work either way.
+    with transaction.atomic(savepoint=False):
         item = (
             RoutingItem.objects.select_for_update(skip_locked=True)
             .filter(pk=item_id, state=ItemState.QUEUED).first()
         )
         if item is None:
             return None
-        ticket = Ticket.objects.select_related("contact").get(pk=item.ticket_id)
+        ticket = (
+            Ticket.objects.select_related("contact", "department")
+            .annotate(first_message=Subquery(_first_customer_message(OuterRef("pk"))))
+            .get(pk=item.ticket_id)
+        )
         if ticket.assignee_id is not None or ticket.status not in ACTIVE_STATUSES:
             item.state = ItemState.ASSIGNED if ticket.assignee_id else ItemState.CANCELLED
             item.updated_at = now
@@ -348,21 +370,37 @@ def _last_decision_found_nobody(item: RoutingItem) -> bool:
 
 
 def _rotation_touch(*, agent_id: int, ticket: Ticket, channel: str, at: datetime) -> None:
-    AgentRotation.objects.update_or_create(
-        agent_id=agent_id, department_id_key=ticket.department_id or 0, channel=channel,
-        defaults={"tenant_id": ticket.tenant_id, "last_assigned_at": at},
+    if connection.vendor != "postgresql":
+        AgentRotation.objects.update_or_create(
+            agent_id=agent_id, department_id_key=ticket.department_id or 0, channel=channel,
+            defaults={"tenant_id": ticket.tenant_id, "last_assigned_at": at},
+        )
+        return
+    # One statement instead of update_or_create's savepoint, read, and write.
+    table = AgentRotation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (tenant_id, agent_id, department_id_key, channel, last_assigned_at) "
+            f"VALUES (%s, %s, %s, %s, %s) ON CONFLICT (tenant_id, agent_id, department_id_key, channel) "
+            f"DO UPDATE SET last_assigned_at = EXCLUDED.last_assigned_at",
+            [ticket.tenant_id, agent_id, ticket.department_id or 0, channel, at],
+        )
+
+
+def _first_customer_message(ticket_id: Any) -> QuerySet[Message]:
+    return (
+        Message.objects.filter(ticket_id=ticket_id, kind=MessageKind.CUSTOMER).order_by("created_at", "id")
+        .values("body")[:1]
     )
 
 
 def _offer_payload(ticket: Ticket, channel: str) -> dict:
-    first = (
-        Message.objects.filter(ticket=ticket, kind=MessageKind.CUSTOMER).order_by("created_at", "id")
-        .values_list("body", flat=True).first()
-    )
-    department = (
-        Department.objects.filter(pk=ticket.department_id).values_list("name", flat=True).first()
-        if ticket.department_id else None
-    )
+    """What a ringing offer shows. ``ticket`` as item_route reads it (department and first message with it)."""
+    if "first_message" in ticket.__dict__:
+        first = ticket.first_message
+    else:
+        first = _first_customer_message(ticket.pk).values_list("body", flat=True).first()
+    department = ticket.department.name if ticket.department_id else None
     return {"ticket_id": ticket.pk, "ticket": ticket.code, "subject": ticket.subject, "channel": channel,
             "customer": ticket.contact.display_name, "department": department,
             "first_message": (first or "")[:300]}
