@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from departments.models import AgentProfile, AgentStatus, Department, DepartmentMember
-from helpdesk import hooks
+from helpdesk import hooks, push
 from helpdesk.errors import ApplicationError, NotFound, PermissionDenied
 from helpdesk.models import Membership, Role, Tenant
 from helpdesk.principals import Actor
@@ -186,8 +186,18 @@ def agent_update(*, actor: Actor, agent: AgentProfile, role: str | None = None, 
         agent.save()
         if role is not None and role != agent.membership.role:
             _membership_role_change(actor=actor, membership=agent.membership, role=role)
+        pushes = []
+        if "status" in changed:
+            # Every open tab of the agent shows the new status, whoever or whatever changed it.
+            pushes.append(push.Push(push.agent_stream(agent.pk), push.AGENT_STATUS_CHANGED, {
+                "agent_id": agent.pk, "status": agent.status, "label": str(AgentStatus(agent.status).label),
+                "previous": previous["status"], "by": actor.label,
+            }))
         if changed:
-            hooks.fire(hooks.AGENT_UPDATED, actor=actor, agent=agent, changed=changed, previous=previous)
+            # Receivers add their pushes to ``pushes``: the transaction publishes once (see helpdesk.push).
+            hooks.fire(hooks.AGENT_UPDATED, actor=actor, agent=agent, changed=changed, previous=previous,
+                       pushes=pushes)
+        push.publish(pushes)
     return agent
 
 

@@ -12,8 +12,11 @@ from collections import defaultdict
 from collections.abc import Callable
 
 TICKET_CREATED = "ticket_created"  # ticket
-TICKET_UPDATED = "ticket_updated"  # ticket, changed: set of field names, previous_assignee_id
-AGENT_UPDATED = "agent_updated"  # agent, changed: set of field names, previous: dict of old values
+# ticket, changed: set of field names, previous_assignee_id, previous_department_id, pushes
+TICKET_UPDATED = "ticket_updated"
+AGENT_UPDATED = "agent_updated"  # agent, changed: set of field names, previous: dict of old values, pushes
+# ``pushes`` is the firing service's list of helpdesk.push.Push: a receiver appends to it instead of publishing,
+# because a transaction publishes everything in one call (stream counters are locked in one order).
 
 _receivers: dict[str, list[Callable[..., None]]] = defaultdict(list)
 

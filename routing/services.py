@@ -467,6 +467,7 @@ def offer_accept(*, actor: Actor, offer_id: int) -> Ticket:
             _requeue_if_silent(item, now)
         else:
             ticket = _offer_take(actor=actor, item=item, offer=offer, now=now)
+            counters_hint(department_ids=[ticket.department_id])
     if rang_out:
         # Raised after the block so the ring-out is recorded (outside a request's own transaction).
         raise Conflict("This offer rang out before it was accepted.", code="offer_gone")
@@ -600,7 +601,31 @@ def items_reconcile(*, stale_after: timedelta = timedelta(seconds=60)) -> int:
 
 # --- reacting to tickets and agents (hooks fired by lower apps) ---------------------------------------------
 
+def counters_hint(*, department_ids: list[int | None]) -> None:
+    """Tell the departments' agents who have the app open that their inbox counts changed (once this commits).
+
+    A hint, not an event: the counts are read fresh when it arrives, so it is not persisted, and only agents
+    with an open socket are looked up (one query), never the whole department.
+    """
+    wanted = {department_id for department_id in department_ids if department_id is not None}
+    if not wanted:
+        return
+    agent_ids = set(
+        AgentPresence.objects.filter(
+            open_connections__gt=0, agent__department_memberships__department_id__in=wanted,
+        ).values_list("agent_id", flat=True)
+    )
+    if agent_ids:
+        push.send_transient(tenant_id=require_active_tenant().pk, streams=[push.agent_stream(a) for a in agent_ids],
+                            type=push.COUNTERS_CHANGED, payload={"departments": sorted(wanted)})
+
+
 def on_ticket_created(*, ticket: Ticket) -> None:
+    counters_hint(department_ids=[ticket.department_id])
+    _enqueue_unassigned(ticket)
+
+
+def _enqueue_unassigned(ticket: Ticket) -> None:
     channel = routing_channel_of(ticket)
     if ticket.assignee_id is not None or ticket.status not in ACTIVE_STATUSES:
         return
@@ -609,55 +634,68 @@ def on_ticket_created(*, ticket: Ticket) -> None:
     item_enqueue(ticket=ticket)
 
 
-def on_ticket_updated(*, ticket: Ticket, changed: set[str], previous_assignee_id: int | None) -> None:
+def on_ticket_updated(
+    *, ticket: Ticket, changed: set[str], previous_assignee_id: int | None,
+    previous_department_id: int | None = None, pushes: list[push.Push] | None = None,
+) -> None:
+    if changed & {"assignee", "status", "department"}:
+        counters_hint(department_ids=[ticket.department_id, previous_department_id])
     released = previous_assignee_id is not None and (
         ticket.assignee_id != previous_assignee_id or ticket.status not in ACTIVE_STATUSES
     )
     if released:
         _route_waiting_on_commit(ticket.tenant_id)  # capacity freed
     if "assignee" in changed and ticket.assignee_id is None and ticket.status in ACTIVE_STATUSES:
-        on_ticket_created(ticket=ticket)  # unassigned: leave it to routing
+        _enqueue_unassigned(ticket)  # unassigned: leave it to routing
     elif "assignee" in changed and ticket.assignee_id is not None:
-        item_close(ticket=ticket, state=ItemState.ASSIGNED)
+        item_close(ticket=ticket, state=ItemState.ASSIGNED, pushes=pushes)
     elif "status" in changed and ticket.status not in ACTIVE_STATUSES:
-        item_close(ticket=ticket)  # resolved, spam or postponed while waiting: nobody should be rung for it
+        item_close(ticket=ticket, pushes=pushes)  # resolved, spam or postponed while waiting: nobody should be rung
 
 
-def item_close(*, ticket: Ticket, state: str = ItemState.CANCELLED) -> None:
+def item_close(*, ticket: Ticket, state: str = ItemState.CANCELLED, pushes: list[push.Push] | None = None) -> None:
     """Take a ticket out of routing (assigned by hand, closed, or a call that ended): its ringing offers are
-    withdrawn and its item stops waiting. The caller holds the ticket's row lock (lock order: ticket, item)."""
+    withdrawn and its item stops waiting. The caller holds the ticket's row lock (lock order: ticket, item).
+    With ``pushes`` the withdrawals are added to the caller's list, which it publishes itself."""
     item = RoutingItem.objects.select_for_update().filter(ticket=ticket).first()
     if item is None or item.state in (ItemState.ASSIGNED, ItemState.CANCELLED):
         return
     now = timezone.now()
-    _offers_close(item, list(Offer.objects.filter(item=item, state=OfferState.RINGING)), OfferState.WITHDRAWN, now)
+    withdrawn = _offers_close(item, list(Offer.objects.filter(item=item, state=OfferState.RINGING)),
+                              OfferState.WITHDRAWN, now, announce=pushes is None)
+    if pushes is not None:
+        pushes.extend(withdrawn)
     item.state = state
     item.updated_at = now
     item.save(update_fields=["state", "updated_at"])
 
 
-def on_agent_updated(*, actor: Actor, agent: AgentProfile, changed: set[str], previous: dict) -> None:
+def on_agent_updated(
+    *, actor: Actor, agent: AgentProfile, changed: set[str], previous: dict, pushes: list[push.Push] | None = None,
+) -> None:
     routing_changes = {name: [previous[name], getattr(agent, name)] for name in changed
                        if name in AGENT_ROUTING_FIELDS and name != "status"}
     if routing_changes:
         SettingsChange.objects.create(tenant_id=agent.tenant_id, actor_label=actor.label,
                                       subject=f"Agent {agent.display_name}", changes=routing_changes)
     if "status" in changed and agent.status != AgentStatus.ONLINE:
-        agent_withdraw(agent=agent)
+        agent_withdraw(agent=agent, pushes=pushes)
     if changed & set(AGENT_ROUTING_FIELDS):
         _route_waiting_on_commit(agent.tenant_id)  # coming online or raising a limit may free capacity
 
 
-def agent_withdraw(*, agent: AgentProfile) -> None:
+def agent_withdraw(*, agent: AgentProfile, pushes: list[push.Push] | None = None) -> None:
     """An agent who is no longer online: their ringing offers move on; their running chats stay or return to
-    the queue, as the tenant chose."""
+    the queue, as the tenant chose. With ``pushes`` the withdrawals are added to the caller's list."""
     now = timezone.now()
     ringing = list(Offer.objects.filter(agent=agent, state=OfferState.RINGING).values_list("item_id", flat=True))
     for item_id in ringing:
         item = RoutingItem.objects.select_for_update().get(pk=item_id)
         # Re-read under the item lock: the agent may have accepted it in the meantime.
         still_ringing = list(Offer.objects.filter(item=item, agent=agent, state=OfferState.RINGING))
-        _offers_close(item, still_ringing, OfferState.WITHDRAWN, now)
+        withdrawn = _offers_close(item, still_ringing, OfferState.WITHDRAWN, now, announce=pushes is None)
+        if pushes is not None:
+            pushes.extend(withdrawn)
         if item.state == ItemState.RINGING:
             _requeue_if_silent(item, now)
     if settings_get().offline_chats == OfflineChats.REQUEUE:
@@ -699,7 +737,10 @@ def agents_gone_offline(*, now: datetime | None = None) -> int:
     ).select_related("agent__membership")
     system = Actor(tenant=require_active_tenant(), role="admin")
     count = 0
-    for presence in gone:
+    # Each agent_update publishes to that agent's stream (agent.status_changed, so their other devices' tabs
+    # show it, and any withdrawn offers), all in the caller's one transaction: taking the agents in stream-key
+    # order keeps the stream counter locks in the order every other publisher uses.
+    for presence in sorted(gone, key=lambda p: push.agent_stream(p.agent_id)):
         agent_update(actor=system, agent=presence.agent, status=AgentStatus.OFFLINE)
         count += 1
     return count

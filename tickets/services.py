@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from departments.models import AgentProfile, Department
-from helpdesk import hooks
+from helpdesk import hooks, push
 from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from helpdesk.principals import Actor
 from helpdesk.tenancy import require_active_tenant
@@ -345,6 +345,7 @@ def ticket_update(*, actor: Actor, ticket: Ticket, **changes: Any) -> Ticket:
         # Lock so two agents changing the ticket at once both see (and log) what the other did.
         locked = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
         previous_assignee_id = locked.assignee_id
+        previous_department_id = locked.department_id
         events: list[tuple[str, dict]] = []
         update_fields: list[str] = []
 
@@ -424,9 +425,26 @@ def ticket_update(*, actor: Actor, ticket: Ticket, **changes: Any) -> Ticket:
         locked.save(update_fields=sorted(set(update_fields)))
         for kind, data in events:
             event_append(ticket=locked, kind=kind, actor=actor, data=data, at=now)
+        pushes = []
+        if assignment and locked.assignee_id is not None and locked.assignee_id != getattr(actor.agent, "pk", None):
+            pushes.append(_assigned_push(
+                locked, push.TICKET_TRANSFERRED if transfer else push.TICKET_ASSIGNED, actor=actor,
+                via="transfer" if transfer else "assignment",
+            ))
         hooks.fire(hooks.TICKET_UPDATED, ticket=locked, changed=set(update_fields),
-                   previous_assignee_id=previous_assignee_id)
+                   previous_assignee_id=previous_assignee_id, previous_department_id=previous_department_id,
+                   pushes=pushes)
+        push.publish(pushes)
     return locked
+
+
+def _assigned_push(ticket: Ticket, kind: str, *, actor: Actor, via: str) -> push.Push:
+    """Tells the new assignee's open tabs that the ticket is now theirs."""
+    return push.Push(push.agent_stream(ticket.assignee_id), kind, {
+        "ticket_id": ticket.pk, "ticket": ticket.code, "subject": ticket.subject, "channel": ticket.channel,
+        "customer": ticket.contact.display_name, "department": ticket.department.name if ticket.department else None,
+        "by": actor.label, "via": via,
+    })
 
 
 def _ticket_tags_set(ticket: Ticket, names: Iterable[str]) -> dict | None:
@@ -468,4 +486,9 @@ def ticket_take(*, actor: Actor, ticket: Ticket) -> Ticket:
         taken_ticket = Ticket.objects.select_related("department", "assignee", "contact").get(pk=ticket.pk)
         event_append(ticket=taken_ticket, kind=EventKind.ASSIGNED, actor=actor, at=now,
                      data={"assignee": [None, agent.display_name], "via": "to_solve"})
+        # The agent's other tabs learn it is theirs; routing (through the hook) stops ringing anyone for it.
+        pushes = [_assigned_push(taken_ticket, push.TICKET_ASSIGNED, actor=actor, via="to_solve")]
+        hooks.fire(hooks.TICKET_UPDATED, ticket=taken_ticket, changed={"assignee", "updated_at"},
+                   previous_assignee_id=None, previous_department_id=taken_ticket.department_id, pushes=pushes)
+        push.publish(pushes)
     return taken_ticket
