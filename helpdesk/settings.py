@@ -163,8 +163,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Channels: Redis layer when REDIS_URL is set, in-process otherwise (one server process only).
 if REDIS_URL:
+    # The layer waits for messages in a 5 s blocking BZPOPMIN, and redis-py's default socket timeout is also
+    # 5 s: the read sometimes gave up first, and the error closed an idle agent's socket (1011).
+    _LAYER_REDIS_URL = REDIS_URL + ("&" if "?" in REDIS_URL else "?") + "socket_timeout=15"
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_LAYER_REDIS_URL]}}
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

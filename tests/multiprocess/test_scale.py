@@ -3,9 +3,11 @@ exactly their own offers, whichever worker made them and whichever server the ag
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import pytest
+from channels.layers import get_channel_layer
 
 from helpdesk import push
 from helpdesk.models import PushEvent
@@ -87,6 +89,17 @@ def test_agents_on_either_server_get_exactly_their_offers_from_either_worker(acm
     assert sum(w.tasks_succeeded("routing.tasks.route_item") for w in servers.workers) >= CHATS
     for tab in tabs[outsider.pk]:
         assert tab.events() == []
+
+    # Idle servers keep their sockets: the layer waits for messages in blocking reads of brpop_timeout seconds,
+    # and this outlasts two of them on each server. Then one more chat still reaches its agent's tabs.
+    time.sleep(2 * get_channel_layer().brpop_timeout + 1)
+    assert all(not tab.current.closed for agent_tabs in tabs.values() for tab in agent_tabs)
+    late = chat(acme, department)
+    wait_until(lambda: offers_by_agent(acme, agent_ids) != offers, timeout=30, what="the late chat is offered")
+    with tenant_context(acme.tenant):
+        late_offer = Offer.objects.get(item__ticket_id=late.pk)
+    wait_until(lambda: all(late_offer.pk in offered_ids(tab) for tab in tabs[late_offer.agent_id]), timeout=10,
+               what="the late offer reaches its agent's tabs")
     for agent_tabs in tabs.values():
         for tab in agent_tabs:
             assert not tab.current.closed
