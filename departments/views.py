@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,7 +12,7 @@ from departments import selectors, services
 from departments.forms import AgentCreateForm, AgentForm, DepartmentForm
 from departments.models import AgentStatus
 from helpdesk.errors import ApplicationError
-from helpdesk.web import admin_required, form_error, member_required, safe_next
+from helpdesk.web import admin_required, form_error, json_error, member_required, safe_next, wants_json
 
 
 @require_GET
@@ -170,12 +170,19 @@ def agent_edit(request: HttpRequest, agent_id: int) -> HttpResponse:
 @require_POST
 @member_required
 def agent_status_set(request: HttpRequest) -> HttpResponse:
-    """Every agent sets their own presence from the header; it is not an admin setting."""
+    """Every agent sets their own presence from the header; it is not an admin setting. The header's script
+    asks for JSON and stays on the page; without scripts the form redirects back."""
     status = request.POST.get("status", "")
     try:
         agent = services.agent_set_status(actor=request.actor, status=status)
     except ApplicationError as exc:
+        if wants_json(request):
+            return json_error(exc)
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Your status is now {AgentStatus(agent.status).label}.")
+        label = AgentStatus(agent.status).label
+        if wants_json(request):
+            return JsonResponse({"status": agent.status, "label": str(label),
+                                 "message": f"Your status is now {label}."})
+        messages.success(request, f"Your status is now {label}.")
     return redirect(safe_next(request, reverse("inbox")))

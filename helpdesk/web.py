@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -83,3 +83,13 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
     ):
         return candidate
     return fallback
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """A page's script asking for JSON (Accept: application/json); forms posted without scripts get pages."""
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+def json_error(exc: ApplicationError) -> JsonResponse:
+    """A business error as the scripts of pages read it: the message, its code and field messages."""
+    return JsonResponse({"message": exc.message, "code": exc.code, "fields": exc.fields}, status=exc.status_code)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from helpdesk.errors import ApplicationError, Conflict
-from helpdesk.web import admin_required, form_error, member_required, safe_next
+from helpdesk.errors import ApplicationError, Conflict, NotFound
+from helpdesk.web import admin_required, form_error, json_error, member_required, safe_next, wants_json
 from routing import selectors, services
 from routing.forms import RoutingSettingsForm
 
@@ -44,9 +44,19 @@ def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
     """Someone else may have taken it a moment ago (ring-all) or it rang out: say so, and stay where we were."""
     try:
         ticket = services.offer_accept(actor=request.actor, offer_id=offer_id)
-    except Conflict as exc:
+    except (Conflict, NotFound) as exc:
+        if wants_json(request):
+            return json_error(exc)
+        if isinstance(exc, NotFound):
+            raise
         messages.warning(request, exc.message)
         return redirect(safe_next(request, reverse("inbox")))
+    if wants_json(request):
+        return JsonResponse({
+            "ticket": ticket.code, "ticket_id": ticket.pk, "channel": ticket.channel,
+            "url": reverse("ticket-detail", kwargs={"code": ticket.code}),
+            "message": f"Ticket {ticket.code} is yours.",
+        })
     messages.success(request, f"Ticket {ticket.code} is yours.")
     return redirect("ticket-detail", code=ticket.code)
 
@@ -56,8 +66,14 @@ def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
 def offer_decline(request: HttpRequest, offer_id: int) -> HttpResponse:
     try:
         services.offer_decline(actor=request.actor, offer_id=offer_id)
-    except Conflict as exc:
+    except (Conflict, NotFound) as exc:
+        if wants_json(request):
+            return json_error(exc)
+        if isinstance(exc, NotFound):
+            raise
         messages.warning(request, exc.message)
     else:
+        if wants_json(request):
+            return JsonResponse({"offer_id": offer_id, "message": "Declined: it goes to the next agent."})
         messages.info(request, "Declined: it goes to the next agent.")
     return redirect(safe_next(request, reverse("inbox")))

@@ -5,6 +5,7 @@ from tickets.models import MessageKind
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("inbox/counts/", views.inbox_counts, name="inbox-counts"),
     path("tickets/new/", views.ticket_new, name="ticket-new"),
     path("tickets/<str:code>/", views.ticket_detail, name="ticket-detail"),
     path("tickets/<str:code>/reply/", views.ticket_message_add, {"kind": MessageKind.REPLY}, name="ticket-reply"),

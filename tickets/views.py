@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -74,6 +74,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "title": title, "sidebar_departments": sidebar_departments, "current_department": current_department,
         "filtered": bool(active_filters),
     })
+
+
+@require_GET
+@member_required
+def inbox_counts(request: HttpRequest) -> JsonResponse:
+    """The sidebar's department counts, fetched by the page when a push says they changed (the inbox itself
+    never counts, so a large list stays one index range scan)."""
+    counts = selectors.department_counts(actor=request.actor)
+    return JsonResponse({"departments": {str(pk): value for pk, value in counts.items()}})
 
 
 def _render_ticket(

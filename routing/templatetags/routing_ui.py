@@ -7,9 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.middleware.csrf import get_token
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import json_script
+from django.utils.safestring import SafeString
 
 from departments.models import AgentProfile
+from helpdesk import push
 from routing import selectors
 from routing.models import Method, OfflineChats, RoutingChannel, RoutingDecision, SettingsChange
 from tickets.models import Ticket
@@ -76,13 +82,47 @@ def ticket_routing(context: template.Context, ticket: Ticket) -> dict[str, Any]:
     return {"decisions": [_decision_view(decision) for decision in decisions]}
 
 
-@register.inclusion_tag("routing/includes/ringing.html", takes_context=True)
-def ringing_offers(context: template.Context) -> dict[str, Any]:
-    """What is ringing for the signed-in agent, with Accept and Decline forms that work without scripts."""
+@register.simple_tag(takes_context=True)
+def agent_push_config(context: template.Context) -> SafeString:
+    """What static/js/agent.js needs to follow the signed-in agent's push stream, as a JSON script element.
+
+    Rendered before the ringing offers and the rest of the page are read: an event published in between then
+    has a sequence after this position and reaches the page, instead of falling between the two reads.
+    """
     request = context["request"]
     actor = getattr(request, "actor", None)
-    offers = list(selectors.offer_list_ringing(actor=actor)) if actor is not None and actor.agent else []
-    return {"offers": offers, "csrf_token": context.get("csrf_token"), "next": request.get_full_path()}
+    agent = actor.agent if actor is not None else None
+    if agent is None:
+        return SafeString("")
+    stream = push.agent_stream(agent.pk)
+    return json_script({
+        "stream": stream,
+        "position": push.stream_position(stream=stream),
+        "serverNow": timezone.now().isoformat(),
+        "socket": "/ws/agent/",
+        "csrfToken": get_token(request),
+        "urls": {
+            "ticket": reverse("ticket-detail", kwargs={"code": "CODE"}),
+            "offerAccept": reverse("offer-accept", args=[0]),
+            "offerDecline": reverse("offer-decline", args=[0]),
+            "counts": reverse("inbox-counts"),
+            "status": reverse("agent-status"),
+        },
+    }, "agent-push-config")
+
+
+@register.inclusion_tag("routing/includes/ringing.html", takes_context=True)
+def ringing_offers(context: template.Context) -> dict[str, Any]:
+    """What is ringing for the signed-in agent, with Accept and Decline forms that work without scripts.
+
+    Agents always get the panel (hidden while nothing rings) so static/js/agent.js can ring offers into it.
+    """
+    request = context["request"]
+    actor = getattr(request, "actor", None)
+    is_agent = actor is not None and actor.agent is not None
+    offers = list(selectors.offer_list_ringing(actor=actor)) if is_agent else []
+    return {"offers": offers, "is_agent": is_agent, "csrf_token": context.get("csrf_token"),
+            "next": request.get_full_path()}
 
 
 @register.inclusion_tag("routing/includes/agent_changes.html", takes_context=True)
