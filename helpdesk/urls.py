@@ -14,6 +14,7 @@ urlpatterns = [
     path("settings/api-keys/", views.api_key_settings, name="api-key-settings"),
     path("settings/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
     path("", include("routing.urls")),
+    path("", include("routing.chat_urls")),
     path("settings/", include("departments.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -24,6 +24,9 @@ from tickets.models import Channel, MessageKind, Status
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_KEY_NAME = "Demo key"
 SHARED_LEAD_EMAIL = "sam@demo.test"
+DEMO_WIDGET_NAME = "Website"
+# `make run` serves on port 8000 of either name; the widget only opens on the sites it lists.
+DEMO_WIDGET_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000"]
 
 COMPANIES = {
     "acme": {
@@ -90,6 +93,7 @@ class Command(BaseCommand):
                 tenant = self._create_company(slug, spec, rng)
                 self.stdout.write(f"Created demo company {spec['name']} ({slug}).")
             lines.append(self._credentials(tenant, spec))
+            lines.append(self._chat_widget(tenant))
         self.stdout.write("\n".join([
             "", f"Demo logins (password for all: {DEMO_PASSWORD}):", *lines,
             f"  {SHARED_LEAD_EMAIL} is an admin of both companies (switch company in the header).", "",
@@ -173,6 +177,19 @@ class Command(BaseCommand):
             if final == Status.POSTPONED:
                 changes["postponed_until"] = now + timedelta(days=rng.randint(1, 7))
             ticket_services.ticket_update(actor=actor, ticket=ticket, **changes)
+
+    def _chat_widget(self, tenant: Tenant) -> str:
+        """One website chat widget per company, for the demo page served by the app itself."""
+        from routing import widgets
+        from routing.models import ChatWidget
+
+        with tenant_context(tenant):
+            widget = ChatWidget.objects.filter(name=DEMO_WIDGET_NAME).first()
+            if widget is None:
+                owner = Membership.objects.filter(tenant=tenant, role=Role.OWNER).select_related("tenant").first()
+                widget = widgets.widget_create(actor=actor_for_membership(owner), name=DEMO_WIDGET_NAME,
+                                               allowed_origins=DEMO_WIDGET_ORIGINS)
+        return f"    Chat widget demo page: {DEMO_WIDGET_ORIGINS[0]}/widget/demo/?key={widget.key}"
 
     def _credentials(self, tenant: Tenant, spec: dict) -> str:
         with tenant_context(tenant):
