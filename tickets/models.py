@@ -226,6 +226,7 @@ class EventKind(models.TextChoices):
     CHAT_TRANSFERRED = "chat_transferred", "Chat transferred"
     VISITOR_LEFT = "visitor_left", "Visitor left"
     VISITOR_RETURNED = "visitor_returned", "Visitor returned"
+    RULE_APPLIED = "rule_applied", "Rule applied"
 
 
 class ActorType(models.TextChoices):

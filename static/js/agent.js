@@ -24,6 +24,7 @@
   var retryMs = RETRY_FIRST_MS;
   var retryTimer = null;
   var connectedBefore = false;
+  var streaming = false; // the server said hello on the current socket
   // The page shows the state as of config.position; this tab may already have seen later events (a page
   // shown again from the browser's cache), so the larger of the two is where it stands.
   var last = Math.max(config.position, readStored());
@@ -72,6 +73,7 @@
   function receive(frame) {
     if (frame.type === "hello") {
       retryMs = RETRY_FIRST_MS;
+      streaming = true;
       sync();
       emit("connected", { reconnected: connectedBefore });
       connectedBefore = true;
@@ -95,7 +97,13 @@
   function connect() {
     retryTimer = null;
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + window.location.host + config.socket + "?after=" + last);
+    try {
+      socket = new WebSocket(scheme + window.location.host + config.socket + "?after=" + last);
+    } catch (error) {
+      socket = null;
+      reconnectLater();
+      return;
+    }
     socket.onmessage = function (message) {
       var frame;
       try {
@@ -107,6 +115,7 @@
     };
     socket.onclose = function () {
       socket = null;
+      streaming = false;
       emit("disconnected", {});
       reconnectLater();
     };
@@ -137,7 +146,8 @@
     off: function (type, handler) {
       handlers[type] = (handlers[type] || []).filter(function (h) { return h !== handler; });
     },
-    last: function () { return last; }
+    last: function () { return last; },
+    connected: function () { return streaming; }
   };
   window.Helpdesk = window.Helpdesk || {};
   window.Helpdesk.push = api;
