@@ -565,25 +565,33 @@ def _requeue_if_silent(item: RoutingItem, now: datetime) -> None:
         _requeue(item, now)
 
 
-def offers_expire(*, now: datetime | None = None) -> int:
-    """Ringing offers past their time become missed, and their items move on. Returns how many expired."""
+def items_with_expired_offers(*, now: datetime | None = None, limit: int = 500) -> list[int]:
     now = now or timezone.now()
-    expired = 0
-    item_ids = list(
+    return list(
         Offer.objects.filter(state=OfferState.RINGING, expires_at__lte=now)
-        .values_list("item_id", flat=True).distinct()[:500]
+        .values_list("item_id", flat=True).distinct()[:limit]
     )
-    for item_id in item_ids:
-        with transaction.atomic():
-            item = RoutingItem.objects.select_for_update(skip_locked=True).filter(pk=item_id).first()
-            if item is None:
-                continue  # someone is accepting or routing it right now
-            overdue = list(Offer.objects.filter(item=item, state=OfferState.RINGING, expires_at__lte=now))
-            _offers_close(item, overdue, OfferState.MISSED, now)
-            expired += len(overdue)
-            if item.state == ItemState.RINGING:
-                _requeue_if_silent(item, now)
-    return expired
+
+
+def item_offers_expire(*, item_id: int, now: datetime | None = None) -> int:
+    """The item's ringing offers past their time become missed, and it moves on. Returns how many expired."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        item = RoutingItem.objects.select_for_update(skip_locked=True).filter(pk=item_id).first()
+        if item is None:
+            return 0  # someone is accepting or routing it right now
+        overdue = list(Offer.objects.filter(item=item, state=OfferState.RINGING, expires_at__lte=now))
+        _offers_close(item, overdue, OfferState.MISSED, now)
+        if item.state == ItemState.RINGING:
+            _requeue_if_silent(item, now)
+    return len(overdue)
+
+
+def offers_expire(*, now: datetime | None = None) -> int:
+    """Every ring-out at once, in the caller's transaction. Returns how many expired. (The beat task gives each
+    item its own transaction instead.)"""
+    now = now or timezone.now()
+    return sum(item_offers_expire(item_id=item_id, now=now) for item_id in items_with_expired_offers(now=now))
 
 
 def items_reconcile(*, stale_after: timedelta = timedelta(seconds=60)) -> int:

@@ -40,7 +40,14 @@ def expire_offers_and_reconcile() -> None:
     for tenant in Tenant.objects.only("id", "slug", "name", "time_zone"):
         try:
             with tenant_context(tenant):
-                services.offers_expire()
+                due = services.items_with_expired_offers()
+            # One transaction per item: each publishes to its agents' streams, and a transaction holding several
+            # agents' stream counters in the order of its items could deadlock with a decision taking them in
+            # key order.
+            for item_id in due:
+                with tenant_context(tenant):
+                    services.item_offers_expire(item_id=item_id)
+            with tenant_context(tenant):
                 services.agents_gone_offline()
                 services.items_reconcile()
         except Exception:
