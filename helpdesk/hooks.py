@@ -14,6 +14,7 @@ from collections.abc import Callable
 TICKET_CREATED = "ticket_created"  # ticket
 # ticket, changed: set of field names, previous_assignee_id, previous_department_id, pushes
 TICKET_UPDATED = "ticket_updated"
+MESSAGE_ADDED = "message_added"  # ticket, message (a customer message, reply or note added to a ticket)
 AGENT_UPDATED = "agent_updated"  # agent, changed: set of field names, previous: dict of old values, pushes
 # ``pushes`` is the firing service's list of helpdesk.push.Push: a receiver appends to it instead of publishing,
 # because a transaction publishes everything in one call (stream counters are locked in one order).

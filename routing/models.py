@@ -224,3 +224,92 @@ class Chat(TenantOwnedModel):
     @property
     def is_ended(self) -> bool:
         return self.ended_at is not None
+
+
+# --- automation rules -------------------------------------------------------------------------------------
+
+class RuleTrigger(models.TextChoices):
+    TICKET_CREATED = "ticket_created", "Ticket created"
+    TICKET_UPDATED = "ticket_updated", "Ticket updated"
+    CUSTOMER_MESSAGE = "customer_message", "Customer message received"
+    AGENT_REPLY = "agent_reply", "Agent reply sent"
+    TIME_IN_STATUS = "time_in_status", "In a status for a while"
+    TIME_UNANSWERED = "time_unanswered", "Unanswered for a while"
+    TIME_UNASSIGNED = "time_unassigned", "Without an assignee for a while"
+    SLA_DUE_SOON = "sla_due_soon", "SLA due soon"
+    SLA_BREACHED = "sla_breached", "SLA breached"
+
+
+class Rule(TenantOwnedModel):
+    """An automation rule: when ``trigger`` happens and any condition group matches (all conditions of the
+    group), apply ``actions`` in one transaction. Rules of a trigger run in ``position`` order.
+
+    Conditions and actions are JSON in the shape routing.rules.validation checks on every save:
+    ``condition_groups`` is ``[[{"field", "operator", "value"}, ...], ...]``, ``actions`` is
+    ``[{"type", "value"}, ...]``, ``trigger_options`` holds ``minutes``, ``status`` or ``fields``.
+    """
+
+    name = models.CharField(max_length=120)
+    note = models.TextField(blank=True)
+    active = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+    trigger = models.CharField(max_length=20, choices=RuleTrigger.choices)
+    trigger_options = models.JSONField(default=dict, blank=True)
+    condition_groups = models.JSONField(default=list, blank=True)
+    actions = models.JSONField(default=list)
+    stop_processing = models.BooleanField(default=False, help_text="Later rules do not run after this one fires.")
+    # Why the rule was switched off by the system (a department, agent or template it names was deleted).
+    warning = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["tenant", "trigger", "active", "position"], name="rule_trigger_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleChange(TenantOwnedModel):
+    """Who changed which rule, and how: created, changed (with before/after), moved, switched, deleted."""
+
+    rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes")
+    rule_name = models.CharField(max_length=120)
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=20)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="rule_change_idx")]
+
+
+class ParkedRuleRun(TenantOwnedModel):
+    """A rule that kept failing on a ticket after its retries: kept with the error for an admin to see, while
+    the other rules and tickets went on."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="parked_runs")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    trigger = models.CharField(max_length=20, choices=RuleTrigger.choices)
+    error = models.TextField()
+    attempts = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "rule", "-created_at"], name="parked_rule_run_idx")]
+
+
+class RuleTimeFiring(TenantOwnedModel):
+    """A time rule fired for a ticket in one condition episode (e.g. unassigned since 10:02): it fires again
+    only when a new episode starts."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    episode_start = models.DateTimeField()
+    fired_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "rule", "ticket", "episode_start"], name="rule_firing_once"),
+        ]

@@ -114,7 +114,31 @@ def _sentence(event: TicketEvent) -> str:
     if kind == EventKind.SUBJECT_CHANGED:
         before, after = data.get("subject", [None, None])[:2]
         return f"renamed the ticket from “{before}” to “{after}”"
+    if kind == EventKind.RULE_APPLIED:
+        return _rule_sentence(data)
     return _routing_sentence(event, data) or event.get_kind_display().lower()
+
+
+def _rule_change(name: str, before: Any, after: Any) -> str:
+    if name == "tags":
+        added = sorted(set(after or []) - set(before or []))
+        removed = sorted(set(before or []) - set(after or []))
+        parts = [f"+{t}" for t in added] + [f"−{t}" for t in removed]
+        return f"tags {' '.join(parts)}"
+    if name == "status":
+        before, after = _status(before), _status(after)
+    if name == "priority":
+        before, after = _or(before, "none").capitalize(), _or(after, "none").capitalize()
+    if name == "postponed_until":
+        return f"postponed until {_when(after)}" if after else "no longer postponed"
+    return f"{name} {_or(before, 'none')} → {_or(after, 'none')}"
+
+
+def _rule_sentence(data: dict) -> str:
+    """The rule is the actor ("Rule “VIP”"); this says what it did: "fired: priority Medium → High"."""
+    parts = [_rule_change(name, *values[:2]) for name, values in (data.get("changes") or {}).items()]
+    parts.extend(data.get("also") or [])
+    return f"fired: {'; '.join(parts)}" if parts else "fired (nothing to change)"
 
 
 def _routing_sentence(event: TicketEvent, data: dict) -> str | None:

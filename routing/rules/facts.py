@@ -1,0 +1,86 @@
+"""Reading what conditions see of a ticket: one query for the ticket and its customer, one for its tags, and
+the latest customer message or business hours only when a condition looks at them."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.utils import timezone
+
+from helpdesk.tenancy import require_active_tenant
+from routing.rules import integrations
+from routing.rules.conditions import TicketFacts
+from tickets.models import Message, MessageKind, Ticket, TicketTag
+
+
+def tenant_zone() -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(require_active_tenant().time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def facts_of(ticket: Ticket, *, tags: Iterable[str], body: str = "", in_business_hours: bool | None = None,
+             zone: zoneinfo.ZoneInfo | None = None) -> TicketFacts:
+    """Facts of a ticket already read with its contact (pure apart from the time zone lookup)."""
+    zone = zone or tenant_zone()
+    return TicketFacts(
+        channel=ticket.channel, subject=ticket.subject, body=body,
+        customer_email=ticket.contact.email or "", customer_name=ticket.contact.name or "",
+        department=ticket.department_id, priority=ticket.priority, status=ticket.status,
+        tags=frozenset(tags), assignee=ticket.assignee_id, category=ticket.category_id,
+        in_business_hours=in_business_hours, created_at=ticket.created_at,
+        created_time=ticket.created_at.astimezone(zone).time().replace(second=0, microsecond=0),
+    )
+
+
+def latest_customer_body(ticket_id: int) -> str:
+    return Message.objects.filter(ticket_id=ticket_id, kind=MessageKind.CUSTOMER).order_by(
+        "-created_at", "-id").values_list("body", flat=True).first() or ""
+
+
+def business_hours_now(department_id: int | None) -> bool | None:
+    contains = integrations.service("business_hours_contains")
+    if contains is None:
+        return None
+    return bool(contains(department_id, timezone.now()))
+
+
+def facts_read(ticket_id: int, *, needed: frozenset[str], lock: bool = False) -> TicketFacts | None:
+    """The ticket's facts now, or None when it is gone. ``lock`` holds its row until the transaction ends, so
+    the conditions checked are the state the actions change."""
+    tickets = Ticket.objects.select_related("contact")
+    if lock:
+        tickets = tickets.select_for_update(no_key=True, of=("self",))
+    ticket = tickets.filter(pk=ticket_id).first()
+    if ticket is None:
+        return None
+    tags = TicketTag.objects.filter(ticket_id=ticket_id).values_list("tag__name", flat=True)
+    body = latest_customer_body(ticket_id) if "body" in needed else ""
+    hours = business_hours_now(ticket.department_id) if "in_business_hours" in needed else None
+    return facts_of(ticket, tags=tags, body=body, in_business_hours=hours)
+
+
+def facts_for(tickets: list[Ticket], *, needed: frozenset[str], hours_at: datetime | None = None,
+              ) -> dict[int, TicketFacts]:
+    """Facts of many tickets read with their contacts and tags prefetched, in a few queries. Business hours
+    are those at ``hours_at``, or else at each ticket's creation (what a dry run over past tickets asks)."""
+    ids = [t.pk for t in tickets]
+    bodies: dict[int, str] = {}
+    if "body" in needed and ids:
+        for ticket_id, body in (Message.objects.filter(ticket_id__in=ids, kind=MessageKind.CUSTOMER)
+                                .order_by("ticket_id", "-created_at", "-id").distinct("ticket_id")
+                                .values_list("ticket_id", "body")):
+            bodies[ticket_id] = body
+    contains = integrations.service("business_hours_contains") if "in_business_hours" in needed else None
+    zone = tenant_zone()
+    return {
+        t.pk: facts_of(
+            t, tags=[tag.name for tag in t.tags.all()], body=bodies.get(t.pk, ""),
+            in_business_hours=bool(contains(t.department_id, hours_at or t.created_at)) if contains else None,
+            zone=zone,
+        )
+        for t in tickets
+    }

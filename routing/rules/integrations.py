@@ -1,0 +1,32 @@
+"""Business hours, SLA levels and reply templates belong to the departments and tickets apps; rules call their
+services when they exist. Looked up by name at call time, so a rule engine deployed before them reports
+"not available" instead of failing to import."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+# Where each service may live, in the order looked at.
+_PLACES = {
+    "business_hours_contains": ("departments.services", "departments.business_hours", "departments.selectors"),
+    "sla_apply": ("tickets.services", "tickets.sla", "departments.services", "departments.sla"),
+    "template_send_auto_reply": ("tickets.services", "tickets.templates", "tickets.mail"),
+}
+
+
+def service(name: str) -> Callable[..., Any] | None:
+    for module_name in _PLACES[name]:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        found = getattr(module, name, None)
+        if callable(found):
+            return found
+    return None
+
+
+def available(name: str) -> bool:
+    return service(name) is not None
