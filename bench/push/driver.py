@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tenant = Tenant.objects.get(pk=args.tenant)
     committed_at: dict[int, float] = {}
+    sent_ms: list[float] = []  # from COMMIT to the push handed to the channel layer (the on-commit callbacks)
     unrouted = 0
     started = time.perf_counter()
     for item_id in range(args.first, args.last + 1):
@@ -47,10 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         with tenant_context(tenant):
             transaction.on_commit(lambda stamp=stamp: stamp.append(time.time()))
             decision = services.item_route(item_id=item_id)
+        done = time.time()
         if decision is None or not decision.winner_ids:
             unrouted += 1
         else:
             committed_at[decision.pk] = stamp[0]
+            sent_ms.append((done - stamp[0]) * 1000)
         if args.interval:
             time.sleep(args.interval)
     seconds = time.perf_counter() - started
@@ -59,9 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             "id", "agent_id", "decision_id"))
     out = {"offers": {str(offer_id): {"agent_id": agent_id, "committed_at": committed_at[decision_id]}
                       for offer_id, agent_id, decision_id in offers},
-           "decisions": len(committed_at), "unrouted": unrouted, "seconds": round(seconds, 2)}
+           "decisions": len(committed_at), "unrouted": unrouted, "seconds": round(seconds, 2), "sent_ms": sent_ms}
     args.out.write_text(json.dumps(out))
-    print(json.dumps({k: v for k, v in out.items() if k != "offers"} | {"offer_count": len(offers)}), flush=True)
+    print(json.dumps({k: v for k, v in out.items() if k not in ("offers", "sent_ms")} | {"offer_count": len(offers)}),
+          flush=True)
     return 0
 
 

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agents", type=int, default=1000)
     parser.add_argument("--departments", type=int, default=20)
     parser.add_argument("--items", type=int, default=2000)
-    parser.add_argument("--max-chats", type=int, default=3)
+    parser.add_argument("--max-chats", type=int, default=5)
     parser.add_argument("--contacts", type=int, default=2000)
     parser.add_argument("--sessions", type=Path, required=True, help="where to write the agents' cookies (JSON)")
     args = parser.parse_args(argv)
