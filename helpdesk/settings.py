@@ -257,6 +257,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.tasks.expire_offers_and_reconcile",
         "schedule": env_int("ROUTING_RECONCILE_SECONDS", 5),
     },
+    "rules-time-sweep": {
+        "task": "routing.rules.tasks.rules_time_sweep",
+        "schedule": env_int("RULES_SWEEP_SECONDS", 60),
+    },
     "tickets-sla-sweep": {"task": "tickets.tasks.sla_sweep", "schedule": SLA_SWEEP_SECONDS},
     "rules-time-sweep": {
         "task": "routing.rules.tasks.rules_time_sweep",
