@@ -227,6 +227,7 @@ class EventKind(models.TextChoices):
     VISITOR_LEFT = "visitor_left", "Visitor left"
     VISITOR_RETURNED = "visitor_returned", "Visitor returned"
     RULE_APPLIED = "rule_applied", "Rule applied"
+    RULE_APPLIED = "rule_applied", "Rule applied"
 
 
 class ActorType(models.TextChoices):
