@@ -239,4 +239,5 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.rules.tasks.rules_time_sweep",
         "schedule": env_int("RULES_SWEEP_SECONDS", 60),
     },
+    "reports-rollup": {"task": "reports.tasks.rollup_reports", "schedule": env_int("REPORTS_ROLLUP_SECONDS", 60)},
 }

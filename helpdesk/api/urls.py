@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("departments.api.urls")),
     path("", include("tickets.api.urls")),
     path("", include("routing.api.urls")),
+    path("", include("reports.api.urls")),
 ]

@@ -1,0 +1,464 @@
+"""Department reports: parse a report's parameters, plan where each stretch of time is read from, run one query.
+
+A report covers whole days in its time zone. Each stretch of that range is read from the cheapest exact
+source: the daily rollup (days in the tenant's own zone), the hourly rollup (any zone whose offset is a whole
+number of hours), or the facts of the log itself (the tail after the watermark, dirty hours, other zones,
+and anything involving tags). The sources are added up in one SQL statement, which also sorts, so the API,
+the CSV export (streamed from a server-side cursor) and the page read the very same rows.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from departments.models import AgentProfile, Department
+from helpdesk.errors import ApplicationError, NotFound
+from helpdesk.principals import Actor
+from reports.facts import facts_sql, intersect_ranges, merge_ranges, ranges_predicate, subtract_ranges
+from reports.models import METRICS, DirtyHour, Grain, RollupState
+from reports.rollups import HOUR, floor_hour, local_midnight, next_midnight, tenant_zone
+from tickets.models import Channel, Tag
+
+INTERVALS = ("day", "week", "month", "year", "range")
+GROUPINGS = ("department", "agent", "channel", "tag")
+MAX_DAYS = 3 * 366
+
+COUNT_COLUMNS = (
+    "tickets_created", "tickets_resolved", "answers", "incoming_messages", "chats", "incoming_chats",
+    "finished_chats", "missed_chats", "chat_messages", "calls", "incoming_calls", "finished_calls",
+    "missed_calls", "ratings_positive", "ratings_negative", "not_rated",
+)
+# The public contract: keys in JSON and headers in CSV, in this order.
+COLUMNS = (
+    "tickets_created", "tickets_resolved", "answers", "avg_first_response_s", "avg_response_s",
+    "incoming_messages", "chats", "incoming_chats", "finished_chats", "missed_chats", "chat_messages",
+    "avg_chat_pickup_s", "avg_chat_duration_s", "calls", "incoming_calls", "finished_calls", "missed_calls",
+    "call_minutes", "ratings_positive", "ratings_positive_pct", "ratings_negative", "ratings_negative_pct",
+    "not_rated", "not_rated_pct", "sla_first_response_met_pct", "sla_resolution_met_pct",
+)
+ROW_KEYS = ("period_start", "group_type", "group_id", "group_label", *COLUMNS)
+SECONDS_COLUMNS = ("avg_first_response_s", "avg_response_s", "avg_chat_pickup_s", "avg_chat_duration_s")
+ORDERINGS = ("period_start", "group_label", *COLUMNS)
+
+_RATED = "(sum(ratings_positive) + sum(ratings_negative) + sum(not_rated))"
+_COMPUTED = {
+    "avg_first_response_s": "round(sum(first_response_ms)::numeric / NULLIF(sum(first_response_count), 0) / 1000, 1)",
+    "avg_response_s": "round(sum(response_ms)::numeric / NULLIF(sum(response_count), 0) / 1000, 1)",
+    "avg_chat_pickup_s": "round(sum(pickup_ms)::numeric / NULLIF(sum(pickup_count), 0) / 1000, 1)",
+    "avg_chat_duration_s": "round(sum(chat_duration_ms)::numeric / NULLIF(sum(chat_duration_count), 0) / 1000, 1)",
+    "call_minutes": "round(sum(call_seconds)::numeric / 60, 2)",
+    "ratings_positive_pct": f"round(100.0 * sum(ratings_positive) / NULLIF({_RATED}, 0), 1)",
+    "ratings_negative_pct": f"round(100.0 * sum(ratings_negative) / NULLIF({_RATED}, 0), 1)",
+    "not_rated_pct": f"round(100.0 * sum(not_rated) / NULLIF({_RATED}, 0), 1)",
+    # Tickets carry no SLA targets yet: nothing to measure, so null rather than a made-up 0 or 100.
+    "sla_first_response_met_pct": "NULL::numeric",
+    "sla_resolution_met_pct": "NULL::numeric",
+}
+NO_GROUP_LABELS = {"department": "No department", "agent": "Unassigned", "tag": "No tags"}
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    tenant_id: int
+    date_from: date
+    date_to: date
+    interval: str
+    group_by: str
+    time_zone: str
+    departments: tuple[int, ...] = ()
+    agents: tuple[int, ...] = ()
+    channels: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    ordering: str = "period_start"
+    columns: tuple[str, ...] = COLUMNS
+    # Set for agents: the departments whose figures they may see.
+    visible_departments: tuple[int, ...] | None = field(default=None)
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def start(self) -> datetime:
+        return _midnight(self.date_from, self.zone)
+
+    @property
+    def end(self) -> datetime:
+        return _midnight(self.date_to + timedelta(days=1), self.zone)
+
+    def as_params(self) -> dict[str, str]:
+        """The query string that asks for this report again (links to the CSV, the API, drill-downs)."""
+        params = {
+            "date_from": self.date_from.isoformat(), "date_to": self.date_to.isoformat(),
+            "interval": self.interval, "group_by": self.group_by, "tz": self.time_zone,
+        }
+        for name, values in (("department", self.departments), ("agent", self.agents),
+                             ("channel", self.channels), ("tag", self.tags)):
+            if values:
+                params[name] = ",".join("none" if v == 0 else str(v) for v in values)
+        if self.ordering != "period_start":
+            params["ordering"] = self.ordering
+        return params
+
+
+def _midnight(day: date, tz: zoneinfo.ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
+
+
+def _values(params: Mapping[str, Any], name: str) -> list[str]:
+    getlist = getattr(params, "getlist", None)
+    raw = getlist(name) if getlist else ([params[name]] if name in params else [])
+    values = []
+    for item in raw:
+        if isinstance(item, (list, tuple)):
+            values += [str(v) for v in item]
+        else:
+            values += [v for v in str(item).split(",")]
+    return [v.strip() for v in values if v.strip()]
+
+
+def _ids(params: Mapping[str, Any], name: str, errors: dict[str, list[str]]) -> tuple[int, ...]:
+    ids = []
+    for value in _values(params, name):
+        if value == "none":
+            ids.append(0)
+        elif value.isdigit() and 0 < int(value) < 2**63:
+            ids.append(int(value))
+        else:
+            errors.setdefault(name, []).append(f"{value!r} is not an id or `none`.")
+    return tuple(sorted(set(ids)))
+
+
+def _date(params: Mapping[str, Any], name: str, default: date, errors: dict[str, list[str]]) -> date:
+    value = (_values(params, name) or [None])[0]
+    if value is None:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.setdefault(name, []).append("Give a date as YYYY-MM-DD.")
+        return default
+
+
+def _single(params: Mapping[str, Any], name: str, default: str) -> str:
+    values = _values(params, name)
+    return values[0] if values else default
+
+
+def report_query_parse(*, actor: Actor, params: Mapping[str, Any]) -> ReportQuery:
+    """Validate a report's parameters; a bad one raises ApplicationError naming it (HTTP 400), a department or
+    agent the actor may not see raises NotFound (404), like one that does not exist."""
+    errors: dict[str, list[str]] = {}
+    tenant = actor.tenant
+    tz_name = _single(params, "tz", tenant.time_zone)
+    try:
+        tz = zoneinfo.ZoneInfo(tz_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        errors["tz"] = [f"Unknown time zone {tz_name!r}: give an IANA name such as Europe/Prague."]
+        tz = tenant_zone(tenant.time_zone)
+    today = timezone.now().astimezone(tz).date()
+    date_to = _date(params, "date_to", today, errors)
+    date_from = _date(params, "date_from", date_to - timedelta(days=29), errors)
+    if "date_from" not in errors and "date_to" not in errors:
+        if date_from > date_to:
+            errors["date_to"] = ["Must not be before date_from."]
+        elif (date_to - date_from).days >= MAX_DAYS:
+            errors["date_to"] = [f"A report covers at most {MAX_DAYS} days."]
+        elif date_from.year < 2000 or date_to.year > 2999:
+            errors["date_from"] = ["Choose dates between 2000 and 2999."]
+    interval = _single(params, "interval", "day")
+    if interval not in INTERVALS:
+        errors["interval"] = [f"Choose one of {', '.join(INTERVALS)}."]
+    group_by = _single(params, "group_by", "department")
+    if group_by not in GROUPINGS:
+        errors["group_by"] = [f"Choose one of {', '.join(GROUPINGS)}."]
+    departments = _ids(params, "department", errors)
+    agents = _ids(params, "agent", errors)
+    channels = tuple(sorted(set(_values(params, "channel"))))
+    unknown = [c for c in channels if c not in Channel.values]
+    if unknown:
+        errors["channel"] = [f"Unknown channel {unknown[0]!r}: choose from {', '.join(Channel.values)}."]
+    tags = tuple(sorted({t.lower() for t in _values(params, "tag")}))
+    ordering = _single(params, "ordering", "period_start")
+    if ordering.lstrip("-") not in ORDERINGS:
+        errors["ordering"] = [f"Order by one of {', '.join(ORDERINGS)}, with - for descending."]
+    columns = tuple(c for c in COLUMNS if c in set(_values(params, "columns"))) or COLUMNS
+    unknown_columns = [c for c in _values(params, "columns") if c not in COLUMNS]
+    if unknown_columns:
+        errors["columns"] = [f"Unknown column {unknown_columns[0]!r}."]
+    if errors:
+        raise ApplicationError("The report's parameters are not valid.", fields=errors)
+
+    visible: tuple[int, ...] | None = None
+    if not actor.is_admin:
+        agent = actor.agent
+        visible = tuple(sorted(agent.department_memberships.values_list("department_id", flat=True))) if agent else ()
+    wanted = [d for d in departments if d]
+    found = set(Department.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    if set(wanted) - found or (visible is not None and set(departments) - set(visible)):
+        raise NotFound("No such department.")
+    wanted_agents = [a for a in agents if a]
+    if len(AgentProfile.objects.filter(pk__in=wanted_agents)) != len(wanted_agents):
+        raise NotFound("No such agent.")
+    return ReportQuery(
+        tenant_id=tenant.pk, date_from=date_from, date_to=date_to, interval=interval, group_by=group_by,
+        time_zone=tz_name, departments=departments, agents=agents, channels=channels, tags=tags,
+        ordering=ordering, columns=columns, visible_departments=visible,
+    )
+
+
+# --- planning ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    day_grain: int = Grain.DAY
+    day_ranges: list[tuple[datetime, datetime]] = field(default_factory=list)
+    hour_ranges: list[tuple[datetime, datetime]] = field(default_factory=list)
+    raw_ranges: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+
+def _whole_hour_offsets(tz: zoneinfo.ZoneInfo, start: datetime, end: datetime) -> bool:
+    moment = start
+    while moment <= end:
+        offset = moment.astimezone(tz).utcoffset()
+        if offset is None or offset.total_seconds() % 3600:
+            return False
+        moment += timedelta(hours=12)
+    return True
+
+
+def report_plan(query: ReportQuery) -> Plan:
+    """Where each stretch of the report's range is read from; together the stretches cover it exactly once."""
+    start, end = query.start, query.end
+    plan = Plan(day_grain=Grain.DAY if query.group_by == "agent" or query.agents else Grain.DAY_DEPARTMENT)
+    state = RollupState.objects.filter(rolled_until__isnull=False).first()
+    if state is None or query.tags or query.group_by == "tag":
+        plan.raw_ranges = [(start, end)]
+        return plan
+    rolled = min(end, state.rolled_until)
+    dirty = [(h, h + HOUR) for h in DirtyHour.objects.filter(hour__gte=start - HOUR, hour__lt=end)
+             .values_list("hour", flat=True)]
+    covered_by_days: list[tuple[datetime, datetime]] = []
+    if query.time_zone == state.time_zone and state.days_until:
+        days_end = max(start, min(end, state.days_until))
+        zone = query.zone
+        dirty_days = merge_ranges([(local_midnight(h, zone), next_midnight(local_midnight(h, zone), zone))
+                                   for h, _ in dirty])
+        covered_by_days = [(start, days_end)] if start < days_end else []
+        plan.day_ranges = subtract_ranges(covered_by_days, dirty_days)
+        plan.raw_ranges += intersect_ranges(dirty_days, start, days_end)
+    after_days = covered_by_days[0][1] if covered_by_days else start
+    if after_days < rolled:
+        if _whole_hour_offsets(query.zone, after_days, rolled) and after_days == floor_hour(after_days):
+            plan.hour_ranges = subtract_ranges([(after_days, rolled)], dirty)
+            plan.raw_ranges += intersect_ranges(dirty, after_days, rolled)
+        else:
+            plan.raw_ranges.append((after_days, rolled))
+    plan.raw_ranges.append((max(start, rolled), end))
+    plan.raw_ranges = merge_ranges(plan.raw_ranges)
+    return plan
+
+
+# --- the query --------------------------------------------------------------------------------------------
+
+def _rollup_part(tenant_id: int, grain: int, ranges: list[tuple[datetime, datetime]]) -> tuple[str, list]:
+    when, params = ranges_predicate("bucket", ranges)
+    return (f"SELECT bucket AS at, department_id, agent_id, channel, NULL::bigint AS ticket_id, "
+            f"{', '.join(METRICS)} FROM reports_reportrollup "
+            f"WHERE tenant_id = %s AND grain = %s AND ({when})", [tenant_id, grain, *params])
+
+
+def _raw_part(tenant_id: int, ranges: list[tuple[datetime, datetime]]) -> tuple[str, list]:
+    facts, params = facts_sql(tenant_id=tenant_id, ranges=ranges)
+    return (f"SELECT at, department_id, agent_id, channel, ticket_id, {', '.join(METRICS)} FROM ({facts}) raw",
+            params)
+
+
+def _filters(query: ReportQuery) -> tuple[str, list]:
+    conditions, params = ["true"], []
+    if query.departments:
+        conditions.append("f.department_id = ANY(%s)")
+        params.append(list(query.departments))
+    if query.visible_departments is not None:
+        conditions.append("f.department_id = ANY(%s)")
+        params.append(list(query.visible_departments))
+    if query.agents:
+        conditions.append("f.agent_id = ANY(%s)")
+        params.append(list(query.agents))
+    if query.channels:
+        conditions.append("f.channel = ANY(%s)")
+        params.append(list(query.channels))
+    if query.tags:
+        conditions.append("""EXISTS (SELECT 1 FROM tickets_tickettag tt JOIN tickets_tag t ON t.id = tt.tag_id
+            WHERE tt.tenant_id = %s AND tt.ticket_id = f.ticket_id AND t.name = ANY(%s))""")
+        params += [query.tenant_id, list(query.tags)]
+    return " AND ".join(conditions), params
+
+
+def _facts_union(query: ReportQuery, plan: Plan) -> tuple[str, list]:
+    parts, params = [], []
+    if plan.day_ranges:
+        sql, p = _rollup_part(query.tenant_id, plan.day_grain, plan.day_ranges)
+        parts.append(sql)
+        params += p
+    if plan.hour_ranges:
+        sql, p = _rollup_part(query.tenant_id, Grain.HOUR, plan.hour_ranges)
+        parts.append(sql)
+        params += p
+    sql, p = _raw_part(query.tenant_id, plan.raw_ranges)
+    parts.append(sql)
+    params += p
+    return "\nUNION ALL\n".join(parts), params
+
+
+def _group(query: ReportQuery) -> tuple[str, str, list, str, list]:
+    """(group key expression, extra join, its params, label expression, its params)."""
+    if query.group_by == "department":
+        return ("f.department_id::text", "", [],
+                "COALESCE(d.name, CASE WHEN g.group_key = '0' THEN %s ELSE 'Department #' || g.group_key END)",
+                [NO_GROUP_LABELS["department"]])
+    if query.group_by == "agent":
+        return ("f.agent_id::text", "", [],
+                "COALESCE(a.display_name, CASE WHEN g.group_key = '0' THEN %s ELSE 'Agent #' || g.group_key END)",
+                [NO_GROUP_LABELS["agent"]])
+    if query.group_by == "channel":
+        cases = " ".join("WHEN %s THEN %s" for _ in Channel.choices)
+        return ("f.channel", "", [], f"CASE g.group_key {cases} ELSE g.group_key END",
+                [v for choice in Channel.choices for v in choice])
+    # A ticket counts under each tag it has now (of the chosen tags, when tags are filtered); untagged, under none.
+    join = "LEFT JOIN tickets_tickettag tt ON tt.tenant_id = %s AND tt.ticket_id = f.ticket_id"
+    join_params: list = [query.tenant_id]
+    if query.tags:
+        join += " AND tt.tag_id IN (SELECT id FROM tickets_tag WHERE tenant_id = %s AND name = ANY(%s))"
+        join_params += [query.tenant_id, list(query.tags)]
+    return ("COALESCE(tt.tag_id, 0)::text", join, join_params,
+            "COALESCE(t.name, CASE WHEN g.group_key = '0' THEN %s ELSE 'Tag #' || g.group_key END)",
+            [NO_GROUP_LABELS["tag"]])
+
+
+def report_sql(query: ReportQuery, plan: Plan | None = None) -> tuple[str, list]:
+    plan = plan or report_plan(query)
+    union, union_params = _facts_union(query, plan)
+    key, join, join_params, label, label_params = _group(query)
+    where, where_params = _filters(query)
+    if query.interval == "range":
+        period, period_params = "%s::timestamp", [datetime.combine(query.date_from, datetime.min.time())]
+    else:
+        period, period_params = f"date_trunc('{query.interval}', f.at AT TIME ZONE %s)", [query.time_zone]
+    counts = ", ".join(f"sum(f.{c}) AS {c}" for c in COUNT_COLUMNS)
+    computed = ", ".join(f"{expr} AS {name}" for name, expr in _COMPUTED.items())
+    descending = query.ordering.startswith("-")
+    order_column = query.ordering.lstrip("-")
+    order = f"{order_column} {'DESC' if descending else 'ASC'} NULLS LAST, period_start, group_label, group_key"
+    sql = f"""
+WITH facts AS ({union}),
+grouped AS (
+  SELECT {period} AS period_start, {key} AS group_key, {counts}, {computed}
+  FROM facts f {join} WHERE {where} GROUP BY 1, 2
+)
+SELECT * FROM (
+  SELECT g.*, {label} AS group_label
+  FROM grouped g
+  LEFT JOIN departments_department d ON %s AND d.tenant_id = %s AND d.id::text = g.group_key
+  LEFT JOIN departments_agentprofile a ON %s AND a.tenant_id = %s AND a.id::text = g.group_key
+  LEFT JOIN tickets_tag t ON %s AND t.tenant_id = %s AND t.id::text = g.group_key
+) r ORDER BY {order}"""
+    params = [
+        *union_params, *period_params, *join_params, *where_params, *label_params,
+        query.group_by == "department", query.tenant_id, query.group_by == "agent", query.tenant_id,
+        query.group_by == "tag", query.tenant_id,
+    ]
+    return sql, params
+
+
+def _row(query: ReportQuery, names: list[str], values: tuple) -> dict[str, Any]:
+    raw = dict(zip(names, values, strict=True))
+    local = raw["period_start"].replace(tzinfo=query.zone)
+    key = raw["group_key"]
+    if query.group_by == "channel":
+        group_id: Any = key
+    else:
+        group_id = None if key == "0" else int(key)
+    row: dict[str, Any] = {
+        "period_start": local.isoformat(), "group_type": query.group_by, "group_id": group_id,
+        "group_label": raw["group_label"],
+    }
+    for column in COLUMNS:
+        value = raw[column]
+        row[column] = float(value) if value is not None and column in _COMPUTED else value
+    return row
+
+
+def report_rows(*, query: ReportQuery) -> list[dict[str, Any]]:
+    """Every row of the report, in its order."""
+    sql, params = report_sql(query)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c.name for c in cursor.description]
+        return [_row(query, names, values) for values in cursor.fetchall()]
+
+
+def report_rows_iter(*, query: ReportQuery, chunk: int = 2000) -> Iterator[dict[str, Any]]:
+    """The same rows from a server-side cursor, ``chunk`` at a time, so an export's memory stays flat.
+    Runs inside the caller's transaction (a named cursor lives as long as it)."""
+    sql, params = report_sql(query)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        names = None
+        while True:
+            batch = cursor.fetchmany(chunk)
+            if not batch:
+                return
+            if names is None:
+                names = [c.name for c in cursor.description]
+            for values in batch:
+                yield _row(query, names, values)
+
+
+# --- drill-down -------------------------------------------------------------------------------------------
+
+# Which facts a count column counts: the drill-down lists the tickets of exactly those facts.
+DRILLABLE = COUNT_COLUMNS
+
+
+def drilldown_ticket_ids(*, query: ReportQuery, column: str, period_start: datetime | None = None,
+                         group_key: str | None = None, limit: int = 1000) -> tuple[list[int], int]:
+    """The tickets behind one count of the report (one row's cell, or a column's total with no period and
+    group), read from the log's facts by the definition the figure itself uses. Returns (up to ``limit``
+    ticket ids, newest first; how many facts were counted)."""
+    if column not in DRILLABLE:
+        raise ApplicationError("This column cannot be drilled into.", fields={"column": ["Choose a count."]})
+    start, end = query.start, query.end
+    if period_start is not None and query.interval != "range":
+        local = period_start.astimezone(query.zone).replace(tzinfo=None)
+        step = {"day": "1 day", "week": "1 week", "month": "1 month", "year": "1 year"}[query.interval]
+        bounds_sql = "SELECT (%s::timestamp AT TIME ZONE %s), ((%s::timestamp + %s::interval) AT TIME ZONE %s)"
+        with connection.cursor() as cursor:
+            cursor.execute(bounds_sql, [local, query.time_zone, local, step, query.time_zone])
+            bucket_start, bucket_end = cursor.fetchone()
+        start, end = max(start, bucket_start), min(end, bucket_end)
+    raw, raw_params = _raw_part(query.tenant_id, [(start, end)])
+    key, join, join_params, _, _ = _group(query)
+    where, where_params = _filters(query)
+    group_condition, group_params = "true", []
+    if group_key is not None:
+        group_condition, group_params = f"{key} = %s", [group_key]
+    sql = f"""
+SELECT f.ticket_id, sum(f.{column}) FROM ({raw}) f {join}
+WHERE {where} AND {group_condition} AND f.{column} > 0
+GROUP BY f.ticket_id ORDER BY f.ticket_id DESC"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*raw_params, *join_params, *where_params, *group_params])
+        rows = cursor.fetchall()
+    return [r[0] for r in rows[:limit]], sum(r[1] for r in rows)
+
+
+def tag_names() -> list[str]:
+    return list(Tag.objects.order_by("name").values_list("name", flat=True))
