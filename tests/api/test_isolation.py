@@ -17,7 +17,8 @@ from django.utils import timezone
 from departments.models import AgentProfile, Department
 from helpdesk.tenancy import tenant_context
 from routing import calls
-from routing.models import Offer, OfferState, RoutingDecision, RoutingItem, RoutingSettings
+from routing.models import Offer, OfferState, RoutingDecision, RoutingItem, RoutingSettings, Rule
+from routing.rules import services as rule_services
 from tests.api.helpers import HTTP_METHODS, api_schema, error_of, field_errors, ids, schema_operations
 from tests.factories import TenantWorld
 from tickets import services as ticket_services
@@ -31,6 +32,7 @@ PATH_PARAMETERS: dict[str, Callable[[dict[str, Any]], int]] = {
     "call_id": lambda acme_objects: acme_objects["call"].pk,
     "decision_id": lambda acme_objects: acme_objects["decision"].pk,
     "offer_id": lambda acme_objects: acme_objects["offer"].pk,
+    "rule_id": lambda acme_objects: acme_objects["rule"].pk,
 }
 
 
@@ -63,8 +65,10 @@ def acme_objects(acme: TenantWorld) -> dict[str, Any]:
         )
         offer = Offer.objects.create(tenant=acme.tenant, item=item, agent=acme.agents[0], decision=decision,
                                      expires_at=timezone.now() + timedelta(minutes=5))
+        rule = rule_services.rule_create(actor=acme.admin, data={
+            "name": "Acme secret rule", "trigger": "ticket_updated", "actions": [{"type": "resolve"}]})
     return {"ticket": ticket, "department": acme.department, "agent": acme.agents[0], "call": call,
-            "decision": decision, "offer": offer}
+            "decision": decision, "offer": offer, "rule": rule}
 
 
 def _snapshot(acme: TenantWorld) -> dict[str, Any]:
@@ -79,6 +83,7 @@ def _snapshot(acme: TenantWorld) -> dict[str, Any]:
             "calls": list(CallRecord.objects.order_by("id").values()),
             "ringing_offers": Offer.objects.filter(state=OfferState.RINGING).count(),
             "routing_settings": list(RoutingSettings.objects.values()),
+            "rules": list(Rule.objects.order_by("id").values()),
         }
 
 
