@@ -30,6 +30,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
         conn.settings_dict["USER"] = owner
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the shared cache (Redis): each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def acme(db):
     return factories.TenantWorld.create("acme")
