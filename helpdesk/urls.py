@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("helpdesk.api.urls")),
     path("api/v1/", include("routing.api.chat_urls")),
+    path("", include("reports.urls")),
     path("", include("tickets.urls")),
 ]
 

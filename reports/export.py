@@ -38,14 +38,16 @@ class ReportCsv:
         self.tenant = tenant
         self.query = query
         self.chunk = chunk
+        # The chosen columns only, so a page's export holds exactly what its table shows.
+        self.keys = [*ROW_KEYS[:4], *query.columns]
         self._stack: ExitStack | None = None
         self._rows: Iterator[dict[str, Any]] | None = None
 
     def __iter__(self) -> Iterator[str]:
         with tenant_context(self.tenant):
-            yield csv_line(list(ROW_KEYS))
+            yield csv_line(self.keys)
             for row in report_rows_iter(query=self.query, chunk=self.chunk):
-                yield csv_line([row[k] for k in ROW_KEYS])
+                yield csv_line([row[k] for k in self.keys])
 
     # Under ASGI each chunk is fetched by the request's own worker thread (thread-sensitive), which keeps the
     # database connection, its transaction and the named cursor between chunks, so memory stays flat: a
@@ -58,7 +60,7 @@ class ReportCsv:
     def _next_chunk(self) -> str:
         lines = []
         for row in self._rows:
-            lines.append(csv_line([row[k] for k in ROW_KEYS]))
+            lines.append(csv_line([row[k] for k in self.keys]))
             if len(lines) >= self.chunk:
                 break
         return "".join(lines)
@@ -72,7 +74,7 @@ class ReportCsv:
     async def __aiter__(self) -> AsyncIterator[str]:
         await sync_to_async(self._open)()
         try:
-            yield csv_line(list(ROW_KEYS))
+            yield csv_line(self.keys)
             while True:
                 text = await sync_to_async(self._next_chunk)()
                 if not text:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -80,7 +82,9 @@ class DepartmentReportApi(ApiView):
                    429: OpenApiResponse(description="Too many requests; see Retry-After.")},
     )
     def get(self, request: Request) -> Response | StreamingHttpResponse:
-        query = selectors.report_query_parse(actor=self.actor, params=request.query_params)
+        # The API's rows always carry every column: a stable contract for integrators.
+        query = replace(selectors.report_query_parse(actor=self.actor, params=request.query_params),
+                        columns=selectors.COLUMNS)
         if request.accepted_renderer.format == "csv":
             return _csv_response(request, self.actor.tenant, query)
         return Response({

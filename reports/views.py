@@ -1,0 +1,179 @@
+"""The reports pages: a department report as a table and a chart, its CSV, the tickets behind a figure, and the
+customers' public rating page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.handlers.asgi import ASGIRequest
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from departments.models import AgentProfile, Department
+from helpdesk.errors import ApplicationError, NotFound
+from helpdesk.tenancy import tenant_context
+from helpdesk.web import member_required
+from reports import ratings, selectors
+from reports.export import ReportCsv, report_filename
+from reports.models import RatingValue
+from tickets.models import Channel
+from tickets.selectors import ticket_list
+
+COLUMN_LABELS = {
+    "tickets_created": "Created", "tickets_resolved": "Resolved", "answers": "Answers",
+    "avg_first_response_s": "First response", "avg_response_s": "Response", "incoming_messages": "Incoming",
+    "chats": "Chats", "incoming_chats": "Incoming chats", "finished_chats": "Finished chats",
+    "missed_chats": "Missed chats", "chat_messages": "Chat messages", "avg_chat_pickup_s": "Chat pickup",
+    "avg_chat_duration_s": "Chat duration", "calls": "Calls", "incoming_calls": "Incoming calls",
+    "finished_calls": "Finished calls", "missed_calls": "Missed calls", "call_minutes": "Call minutes",
+    "ratings_positive": "Good", "ratings_positive_pct": "Good %", "ratings_negative": "Bad",
+    "ratings_negative_pct": "Bad %", "not_rated": "Not rated", "not_rated_pct": "Not rated %",
+    "sla_first_response_met_pct": "SLA first response %", "sla_resolution_met_pct": "SLA resolution %",
+}
+DEFAULT_COLUMNS = ("tickets_created", "tickets_resolved", "answers", "avg_first_response_s", "avg_response_s",
+                   "chats", "missed_chats", "calls", "ratings_positive_pct")
+
+
+def _choices(request: HttpRequest) -> dict:
+    actor = request.actor
+    departments = Department.objects.order_by("name", "id")
+    if not actor.is_admin:
+        agent = actor.agent
+        ids = list(agent.department_memberships.values_list("department_id", flat=True)) if agent else []
+        departments = departments.filter(pk__in=ids)
+    return {
+        "department_choices": list(departments.values_list("id", "name")),
+        "agent_choices": list(AgentProfile.objects.order_by("display_name", "id").values_list("id", "display_name")),
+        "channel_choices": Channel.choices,
+        "tag_choices": selectors.tag_names(),
+        "interval_choices": [(i, i.capitalize()) for i in selectors.INTERVALS],
+        "group_choices": [(g, g.capitalize()) for g in selectors.GROUPINGS],
+        "column_choices": [(c, COLUMN_LABELS[c]) for c in selectors.COLUMNS],
+    }
+
+
+def _params(request: HttpRequest):
+    """The page's query string, with the page's own default columns when none are chosen."""
+    params = request.GET.copy()
+    if not params.getlist("columns"):
+        params.setlist("columns", list(DEFAULT_COLUMNS))
+    return params
+
+
+@require_GET
+@member_required
+def report(request: HttpRequest) -> HttpResponse:
+    params = _params(request)
+    context = {**_choices(request), "params": params, "errors": {}, "rows": [], "query": None}
+    try:
+        query = selectors.report_query_parse(actor=request.actor, params=params)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except ApplicationError as exc:
+        context["errors"] = exc.fields
+        context["error_message"] = exc.message
+        return render(request, "reports/report.html", context, status=400)
+    rows = selectors.report_rows(query=query)
+    base = query.as_params()
+    columns = list(query.columns)
+    for row in rows:
+        key = "" if row["group_id"] is None else str(row["group_id"])
+        row["cells"] = [
+            {"column": c, "value": row[c], "seconds": c in selectors.SECONDS_COLUMNS,
+             "link": _drill_link(base, c, row["period_start"], key or "0")
+             if c in selectors.DRILLABLE and row[c] else None}
+            for c in columns
+        ]
+    export_params = urlencode({**base, "columns": ",".join(columns)})
+    context.update(
+        query=query, rows=rows, columns=[(c, COLUMN_LABELS[c]) for c in columns],
+        chart_rows=[{k: r[k] for k in ("period_start", "group_label", *columns)} for r in rows],
+        chart_columns=[{"key": c, "label": COLUMN_LABELS[c], "seconds": c in selectors.SECONDS_COLUMNS}
+                       for c in columns],
+        export_url=f"{reverse('report-export')}?{export_params}",
+        api_url=f"{reverse('api-report-departments')}?{urlencode(base)}",
+        chosen={"department": {str(d) for d in query.departments}, "agent": {str(a) for a in query.agents},
+                "channel": set(query.channels), "tag": set(query.tags), "columns": set(columns)},
+    )
+    return render(request, "reports/report.html", context)
+
+
+def _drill_link(base: dict, column: str, period_start: str, group_key: str) -> str:
+    query = urlencode({**base, "column": column, "period": period_start, "group": group_key})
+    return f"{reverse('report-tickets')}?{query}"
+
+
+@require_GET
+@member_required
+def report_export(request: HttpRequest) -> HttpResponse:
+    try:
+        query = selectors.report_query_parse(actor=request.actor, params=_params(request))
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except ApplicationError as exc:
+        return HttpResponse(f"{exc.message} {exc.fields}", status=400, content_type="text/plain")
+    stream = ReportCsv(tenant=request.actor.tenant, query=query)
+    content = stream if isinstance(request, ASGIRequest) else iter(stream)
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{report_filename(query)}"'
+    return response
+
+
+@require_GET
+@member_required
+def report_tickets(request: HttpRequest) -> HttpResponse:
+    """The tickets behind one figure of the report: the same facts, listed by ticket."""
+    try:
+        query = selectors.report_query_parse(actor=request.actor, params=request.GET)
+        column = request.GET.get("column", "")
+        period = request.GET.get("period")
+        period_start = datetime.fromisoformat(period) if period else None
+        ids, counted = selectors.drilldown_ticket_ids(query=query, column=column, period_start=period_start,
+                                                      group_key=request.GET.get("group"))
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except (ApplicationError, ValueError) as exc:
+        return render(request, "reports/report_tickets.html",
+                      {"error": getattr(exc, "message", "The link is not valid.")}, status=400)
+    tickets = list(ticket_list(actor=request.actor).filter(pk__in=ids).order_by("-created_at", "-id"))
+    return render(request, "reports/report_tickets.html", {
+        "tickets": tickets, "counted": counted, "column_label": COLUMN_LABELS.get(column, column),
+        "back_url": f"{reverse('report')}?{urlencode(query.as_params())}", "period": period_start,
+        "truncated": len(ids) >= 1000,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def rating(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's page behind a rating link: no login, the token is the key."""
+    try:
+        target = ratings.rating_token_read(token=token)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    with tenant_context(target.tenant):
+        try:
+            ticket = ratings.rating_ticket_get(target=target)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        existing = ratings.rating_for_ticket(ticket=ticket)
+        errors: dict[str, list[str]] = {}
+        status = 200
+        if request.method == "POST":
+            try:
+                ratings.rating_submit(target=target, value=request.POST.get("value", ""),
+                                      comment=request.POST.get("comment", ""))
+            except ApplicationError as exc:
+                errors = exc.fields or {"value": [exc.message]}
+                status = 400
+            else:
+                messages.success(request, "Thank you for your rating.")
+                return redirect("rating", token=token)
+        return render(request, "reports/rating.html", {
+            "ticket": ticket, "rating": existing, "tenant_name": target.tenant.name, "errors": errors,
+            "can_change": ratings.rating_can_change(existing), "values": RatingValue.choices,
+            "resolved": ticket.status == "resolved",
+        }, status=status)
