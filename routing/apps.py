@@ -20,6 +20,9 @@ class RoutingConfig(AppConfig):
         hooks.connect(hooks.TICKET_UPDATED, receivers.on_ticket_updated)
         hooks.connect(hooks.MESSAGE_ADDED, receivers.on_message_added)
         hooks.connect(hooks.AGENT_UPDATED, services.on_agent_updated)
-        for model in (Department, AgentProfile, Category):
+        from routing.rules import integrations
+
+        optional = [integrations.model(kind) for kind in ("template", "sla")]
+        for model in (Department, AgentProfile, Category, *(m for m in optional if m is not None)):
             pre_delete.connect(deletions.on_reference_deleted, sender=model,
                                dispatch_uid=f"rules-reference-{model.__name__}")

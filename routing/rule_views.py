@@ -42,6 +42,11 @@ def _builder_catalog() -> dict[str, Any]:
         "agent": list(AgentProfile.objects.order_by("display_name").values_list("pk", "display_name")),
         "category": list(Category.objects.order_by("name").values_list("pk", "name")),
     }
+    for kind in ("template", "sla"):
+        model = integrations.model(kind)
+        if model is not None:
+            label = integrations.OPTIONAL_MODELS[kind][2]
+            references[kind] = list(model.objects.order_by(label, "pk").values_list("pk", label))
     return {
         "fields": [{"name": f.name, "label": f.label, "kind": f.kind, "operators": list(f.operators),
                     "choices": [list(c) for c in f.choices], "ref": f.ref}

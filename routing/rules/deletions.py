@@ -12,7 +12,7 @@ from helpdesk.tenancy import get_active_tenant, tenant_context
 from routing.rules.services import rules_switch_off_referencing
 
 KINDS = {"Department": ("department", "name"), "AgentProfile": ("agent", "display_name"),
-         "Category": ("category", "name")}
+         "Category": ("category", "name"), "EmailTemplate": ("template", "subject"), "SlaPolicy": ("sla", "name")}
 
 
 def on_reference_deleted(sender: Any, instance: Any, **_: Any) -> None:

@@ -30,3 +30,18 @@ def service(name: str) -> Callable[..., Any] | None:
 
 def available(name: str) -> bool:
     return service(name) is not None
+
+
+# Models of the things rules may name beyond departments, agents and categories: (app label, model, label field).
+OPTIONAL_MODELS = {"template": ("departments", "EmailTemplate", "subject"), "sla": ("departments", "SlaPolicy", "name")}
+
+
+def model(kind: str) -> Any:
+    """The model of ``kind`` (template, sla), or None where this help desk has none yet."""
+    from django.apps import apps
+
+    app_label, name, _ = OPTIONAL_MODELS[kind]
+    try:
+        return apps.get_model(app_label, name)
+    except LookupError:
+        return None

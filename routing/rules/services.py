@@ -14,6 +14,7 @@ from helpdesk.errors import ApplicationError, PermissionDenied
 from helpdesk.principals import Actor
 from helpdesk.tenancy import require_active_tenant
 from routing.models import Rule, RuleChange
+from routing.rules import integrations
 from routing.rules.fields import FIELDS
 from routing.rules.validation import ACTIONS, CleanRule, rule_clean, rule_references
 from tickets.models import Category
@@ -32,11 +33,23 @@ def definition_of(rule: Rule) -> dict[str, Any]:
     return {name: getattr(rule, name) for name in DEFINITION_FIELDS}
 
 
+def reference_models() -> dict[str, Any]:
+    """What each kind of id a rule may name is, where this help desk has it."""
+    found = dict(_REFERENCE_MODELS)
+    for kind in ("template", "sla"):
+        model = integrations.model(kind)
+        if model is not None:
+            found[kind] = model
+    return found
+
+
 def _reference_errors(clean: CleanRule) -> dict[str, list[str]]:
-    """Field errors for departments, agents and categories that are not (or no longer) the tenant's."""
+    """Field errors for departments, agents, categories, templates and SLA levels that are not (or no longer)
+    the tenant's."""
     wanted = clean.references()
+    models = reference_models()
     existing = {kind: set(model.objects.filter(pk__in=wanted[kind]).values_list("pk", flat=True))
-                for kind, model in _REFERENCE_MODELS.items() if wanted[kind]}
+                for kind, model in models.items() if wanted[kind]}
     errors: dict[str, list[str]] = {}
     for g, group in enumerate(clean.condition_groups):
         for c, condition in enumerate(group):
@@ -50,8 +63,9 @@ def _reference_errors(clean: CleanRule) -> dict[str, list[str]]:
                     f"No such {spec.ref}: {', '.join(str(m) for m in missing)}."]
     for a, action in enumerate(clean.actions):
         kind = ACTIONS[action["type"]].value
-        if kind in _REFERENCE_MODELS and action["value"] is not None and action["value"] not in existing[kind]:
-            errors[f"actions[{a}].value"] = [f"No such {kind}: {action['value']}."]
+        if kind in models and action["value"] is not None and action["value"] not in existing[kind]:
+            noun = {"sla": "SLA level", "template": "template"}.get(kind, kind)
+            errors[f"actions[{a}].value"] = [f"No such {noun}: {action['value']}."]
     return errors
 
 
@@ -166,5 +180,6 @@ def rules_switch_off_referencing(*, kind: str, pk: int, label: str) -> list[int]
     affected = [rule.pk for rule in Rule.objects.all() if pk in rule_references(rule.condition_groups,
                                                                                   rule.actions)[kind]]
     for rule_id in affected:
-        rule_switch_off(rule_id=rule_id, warning=f"Switched off: the {kind} “{label}” it names was deleted.")
+        noun = {"sla": "SLA level"}.get(kind, kind)
+        rule_switch_off(rule_id=rule_id, warning=f"Switched off: the {noun} “{label}” it names was deleted.")
     return affected

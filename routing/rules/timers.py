@@ -1,16 +1,17 @@
 """Time-based triggers, evaluated by beat from database state (no broker ETAs): a ticket that has been in a
-status, unanswered, or without an assignee for the rule's minutes fires the rule once per episode. An
-episode starts when the condition last became true (the status change, the customer's latest message, the
-ticket losing its assignee); its start is stored with the firing, so the next sweep skips it and a new episode
-fires again."""
+status, unanswered, or without an assignee for the rule's minutes, whose SLA is due within them, or whose SLA
+was breached (that long ago), fires the rule once per episode. An episode starts when the condition last
+became true (the status change, the customer's latest message, the ticket losing its assignee, the due or
+breach moment); its start is stored with the firing, so the next sweep skips it and a new episode fires again.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import DateTimeField, Exists, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import DateTimeField, Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from helpdesk.models import Tenant
@@ -48,6 +49,17 @@ def episodes(rule: Rule) -> QuerySet[Ticket] | None:
     if rule.trigger == RuleTrigger.TIME_UNASSIGNED:
         return Ticket.objects.filter(assignee__isnull=True, status__in=ACTIVE_STATUSES).annotate(
             episode_start=Coalesce(_latest_event(ASSIGNMENT_EVENT_KINDS), "created_at"))
+    if not hasattr(Ticket, "sla_due_at"):
+        return None  # SLA levels are not part of this help desk yet
+    if rule.trigger == RuleTrigger.SLA_DUE_SOON:
+        # The due moment names the episode: a target re-timed (another SLA level, a priority change) is a new one.
+        return Ticket.objects.filter(sla_due_at__isnull=False, status__in=ACTIVE_STATUSES).annotate(
+            episode_start=F("sla_due_at"))
+    if rule.trigger == RuleTrigger.SLA_BREACHED:
+        # PostgreSQL's GREATEST skips NULLs: the latest breach of any target.
+        return Ticket.objects.annotate(episode_start=Greatest(
+            "first_response_breached_at", "next_response_breached_at", "resolution_breached_at",
+        )).filter(episode_start__isnull=False)
     return None
 
 
@@ -74,11 +86,15 @@ def time_rule_due(rule: Rule, *, now: datetime) -> list[int]:
     tickets = episodes(rule)
     if tickets is None:
         return []
-    cutoff = now - timedelta(minutes=rule.trigger_options["minutes"])
+    minutes = timedelta(minutes=rule.trigger_options.get("minutes") or 0)
+    if rule.trigger == RuleTrigger.SLA_DUE_SOON:
+        tickets = tickets.filter(episode_start__gt=now, episode_start__lte=now + minutes)
+    else:
+        tickets = tickets.filter(episode_start__lte=now - minutes)
     q, exact = groups_q(rule.condition_groups)
     fired = RuleTimeFiring.objects.filter(rule_id=rule.pk, ticket_id=OuterRef("pk"),
                                           episode_start=OuterRef("episode_start"))
-    candidates = tickets.filter(episode_start__lte=cutoff).filter(q).filter(~Exists(fired))
+    candidates = tickets.filter(q).filter(~Exists(fired))
     rows = list(candidates.select_related("contact").prefetch_related("tags").order_by("episode_start", "id")
                 [:SWEEP_LIMIT])
     if not exact:
@@ -96,6 +112,7 @@ def time_rules_sweep(*, tenant: Tenant, now: datetime | None = None) -> int:
     with tenant_context(tenant):
         for rule in Rule.objects.filter(active=True, trigger__in=[
             RuleTrigger.TIME_IN_STATUS, RuleTrigger.TIME_UNANSWERED, RuleTrigger.TIME_UNASSIGNED,
+            RuleTrigger.SLA_DUE_SOON, RuleTrigger.SLA_BREACHED,
         ]).order_by("position", "id"):
             count += len(time_rule_due(rule, now=now))
     return count

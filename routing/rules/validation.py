@@ -131,6 +131,8 @@ def trigger_clean(trigger: Any, options: Any, errors: dict[str, list[str]]) -> d
     if trigger in TIME_TRIGGERS:
         allowed = {"minutes", "status"} if trigger == RuleTrigger.TIME_IN_STATUS else {"minutes"}
         minutes = _minutes(options.get("minutes"))
+        if trigger == RuleTrigger.SLA_BREACHED and options.get("minutes") in (None, "", 0):
+            minutes = 0  # at the breach itself
         if minutes is None:
             _error(errors, "trigger_options.minutes", f"A whole number of minutes from 1 to {MAX_MINUTES}.")
         else:

@@ -210,7 +210,7 @@
   function actionValueInput(spec, value) {
     var kind = spec.value;
     if (kind === "none") { return null; }
-    if (kind === "department" || kind === "agent" || kind === "category") {
+    if (catalog.references[kind]) {
       return select("Value", catalog.references[kind], value, false);
     }
     if (kind === "priority") { return select("Value", catalog.priorities, value, false); }
