@@ -17,7 +17,9 @@ from helpdesk.models import Membership, Role, Tenant
 from helpdesk.principals import Actor
 from helpdesk.services import user_get_or_create
 
-DEPARTMENT_FIELDS = ("name", "description", "to_solve_enabled", "leader", "support_email", "signature")
+DEPARTMENT_FIELDS = (
+    "name", "description", "to_solve_enabled", "leader", "support_email", "signature", "sla_policy",
+)
 AGENT_FIELDS = (
     "display_name", "status", "chat_priority", "max_chats", "call_priority", "max_calls",
     "takes_tickets", "takes_chats", "takes_calls",
@@ -49,8 +51,14 @@ def _check_leader(leader: AgentProfile | None, tenant: Tenant) -> None:
         raise NotFound("No such agent.", fields={"leader": ["No such agent."]})
 
 
+def _check_policy(fields: dict[str, Any], tenant: Tenant) -> None:
+    policy = fields.get("sla_policy")
+    if policy is not None and policy.tenant_id != tenant.pk:
+        raise NotFound("No such SLA policy.", fields={"sla_policy": ["No such SLA policy."]})
+
+
 def _save_department(department: Department) -> Department:
-    _validate(department, exclude=["tenant", "leader"])
+    _validate(department, exclude=["tenant", "leader", "sla_policy"])
     try:
         with transaction.atomic():
             department.save()
@@ -68,6 +76,7 @@ def department_create(*, actor: Actor, members: Iterable[AgentProfile] = (), **f
     if unknown:
         raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     _check_leader(fields.get("leader"), actor.tenant)
+    _check_policy(fields, actor.tenant)
     department = Department(tenant=actor.tenant, **fields)
     with transaction.atomic():
         _save_department(department)
@@ -84,6 +93,7 @@ def department_update(
     if unknown:
         raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     _check_leader(fields.get("leader"), actor.tenant)
+    _check_policy(fields, actor.tenant)
     with transaction.atomic():
         changed = _save_department(_with_changes(department, fields))
         if members is not None:

@@ -161,6 +161,28 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# Outgoing mail to customers. The embedded default (`make run`) prints mails on the console; with a database
+# configured the SMTP backend is used, set up by EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
+# EMAIL_USE_TLS / EMAIL_USE_SSL. Customers see a department's support address; DEFAULT_FROM_EMAIL otherwise.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if DATABASE_URL else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@localhost")
+# A mail the backend refuses is tried this many times in all, waiting EMAIL_RETRY_SECONDS, then twice as
+# long, and so on, before it is recorded as failed on the ticket's log.
+EMAIL_SEND_ATTEMPTS = env_int("EMAIL_SEND_ATTEMPTS", 5)
+EMAIL_RETRY_SECONDS = env_int("EMAIL_RETRY_SECONDS", 30)
+# How often the SLA sweep announces targets due soon or breached (beat; `make run` sweeps in routing_sweep).
+SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 60)
+
 # Channels: Redis layer when REDIS_URL is set, in-process otherwise (one server process only).
 if REDIS_URL:
     # The layer waits for messages in a 5 s blocking BZPOPMIN, and redis-py's default socket timeout is also
@@ -240,6 +262,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.tasks.expire_offers_and_reconcile",
         "schedule": env_int("ROUTING_RECONCILE_SECONDS", 5),
     },
+    "tickets-sla-sweep": {"task": "tickets.tasks.sla_sweep", "schedule": SLA_SWEEP_SECONDS},
     "rules-time-sweep": {
         "task": "routing.rules.tasks.rules_time_sweep",
         "schedule": env_int("RULES_SWEEP_SECONDS", 60),

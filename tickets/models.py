@@ -128,6 +128,28 @@ class Ticket(TenantOwnedModel):
     updated_at = models.DateTimeField(default=timezone.now)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # SLA, kept current by tickets.sla. Each target has the due time of its current episode (None: no target
+    # or not running), when it was breached (None: met or still in time) and when "due soon" was announced.
+    # Met or breached stays readable after the work is done, for reports.
+    sla_policy = models.ForeignKey(
+        "departments.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    first_response_due_soon_at = models.DateTimeField(null=True, blank=True)
+    first_response_breached_at = models.DateTimeField(null=True, blank=True)
+    next_response_due_at = models.DateTimeField(null=True, blank=True)
+    next_response_due_soon_at = models.DateTimeField(null=True, blank=True)
+    next_response_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_soon_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    # Clocks stop while the ticket waits on the customer (answered) or is postponed.
+    sla_paused_since = models.DateTimeField(null=True, blank=True)
+    sla_paused_seconds = models.PositiveIntegerField(default=0, help_text="Business seconds spent paused.")
+    # The earliest due time of a running target: what the inbox sorts by.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    # When the SLA sweep must next look at this ticket (a due-soon or breach moment); None: nothing to watch.
+    sla_check_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="ticket_code_unique_per_tenant")]
@@ -140,6 +162,13 @@ class Ticket(TenantOwnedModel):
             models.Index(fields=["tenant", "status", "-created_at", "-id"], name="ticket_status_idx"),
             models.Index(fields=["tenant", "-updated_at", "-id"], name="ticket_updated_idx"),
             models.Index(fields=["tenant", "contact", "-created_at"], name="ticket_contact_idx"),
+            # The inbox's "SLA due" order; tickets without a running target sort last.
+            models.Index(fields=["tenant", "sla_due_at", "id"], name="ticket_sla_due_idx"),
+            # The SLA sweep reads only tickets with something to announce.
+            models.Index(
+                fields=["tenant", "sla_check_at"], name="ticket_sla_check_idx",
+                condition=models.Q(sla_check_at__isnull=False),
+            ),
             # An agent's running work (routing's load count) without reading their whole history.
             models.Index(
                 fields=["tenant", "assignee", "channel"], name="ticket_active_load_idx",
@@ -226,7 +255,11 @@ class EventKind(models.TextChoices):
     CHAT_TRANSFERRED = "chat_transferred", "Chat transferred"
     VISITOR_LEFT = "visitor_left", "Visitor left"
     VISITOR_RETURNED = "visitor_returned", "Visitor returned"
-    RULE_APPLIED = "rule_applied", "Rule applied"
+    SLA_APPLIED = "sla_applied", "SLA applied"
+    SLA_DUE_SOON = "sla_due_soon", "SLA due soon"
+    SLA_BREACHED = "sla_breached", "SLA breached"
+    AUTO_REPLY_SENT = "auto_reply_sent", "Automatic email"
+    EMAIL_FAILED = "email_failed", "Email not delivered"
     RULE_APPLIED = "rule_applied", "Rule applied"
 
 
@@ -287,3 +320,31 @@ class CallRecord(TenantOwnedModel):
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "ticket"], name="call_ticket_idx")]
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class OutgoingEmail(TenantOwnedModel):
+    """One email to a customer, written in the transaction that decided to send it and sent after commit by
+    a task (tickets.tasks.email_send), which retries and finally records a failure on the ticket's log."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="emails")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A departments.models.TemplateKind value: what made us write.
+    kind = models.CharField(max_length=20)
+    from_email = models.CharField(max_length=254)
+    to_email = models.EmailField()
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    status = models.CharField(max_length=8, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "ticket", "id"], name="outgoing_email_ticket_idx")]

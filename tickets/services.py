@@ -23,6 +23,7 @@ from helpdesk import hooks, push
 from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from helpdesk.principals import Actor
 from helpdesk.tenancy import require_active_tenant
+from tickets import mail, sla
 from tickets.models import (
     PRIORITY_NAMES,
     ActorType,
@@ -201,6 +202,8 @@ def ticket_create(
             actor_fields={"actor_type": ActorType.CUSTOMER, "actor_id": customer.pk,
                           "actor_label": customer.display_name},
         )
+        sla.sla_ticket_created(ticket=ticket, now=now)
+        mail.ticket_created_mail(ticket=ticket, now=now)
         hooks.fire(hooks.TICKET_CREATED, ticket=ticket)
     return ticket
 
@@ -294,6 +297,9 @@ def message_add(
         if locked.status != old_status:
             event_append(ticket=locked, kind=EventKind.STATUS_CHANGED, actor=actor, at=now,
                          data={"status": [old_status, locked.status]})
+        sla.sla_message_added(ticket=locked, kind=kind, before_status=old_status, actor=actor, now=now)
+        if kind == MessageKind.REPLY:
+            mail.reply_mail(ticket=locked, message=message, actor=actor)
         hooks.fire(hooks.MESSAGE_ADDED, ticket=locked, message=message)
     ticket.refresh_from_db()
     return message
@@ -347,6 +353,7 @@ def ticket_update(*, actor: Actor, ticket: Ticket, **changes: Any) -> Ticket:
         locked = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
         previous_assignee_id = locked.assignee_id
         previous_department_id = locked.department_id
+        previous_status, previous_priority = locked.status, locked.priority
         events: list[tuple[str, dict]] = []
         update_fields: list[str] = []
 
@@ -426,6 +433,10 @@ def ticket_update(*, actor: Actor, ticket: Ticket, **changes: Any) -> Ticket:
         locked.save(update_fields=sorted(set(update_fields)))
         for kind, data in events:
             event_append(ticket=locked, kind=kind, actor=actor, data=data, at=now)
+        sla.sla_ticket_changed(ticket=locked, before_status=previous_status, before_priority=previous_priority,
+                               actor=actor, now=now)
+        if locked.status == Status.RESOLVED and previous_status != Status.RESOLVED:
+            mail.resolved_mail(ticket=locked, actor=actor)
         pushes = []
         if assignment and locked.assignee_id is not None and locked.assignee_id != getattr(actor.agent, "pk", None):
             pushes.append(_assigned_push(

@@ -14,6 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from departments import business_hours, replies
 from departments.models import AgentProfile, Department
 from helpdesk.tenancy import tenant_context
 from routing import calls
@@ -33,6 +34,10 @@ PATH_PARAMETERS: dict[str, Callable[[dict[str, Any]], int]] = {
     "decision_id": lambda acme_objects: acme_objects["decision"].pk,
     "offer_id": lambda acme_objects: acme_objects["offer"].pk,
     "rule_id": lambda acme_objects: acme_objects["rule"].pk,
+    "hours_id": lambda acme_objects: acme_objects["hours"].pk,
+    "policy_id": lambda acme_objects: acme_objects["policy"].pk,
+    "template_id": lambda acme_objects: acme_objects["template"].pk,
+    "canned_id": lambda acme_objects: acme_objects["canned"].pk,
 }
 
 
@@ -67,8 +72,19 @@ def acme_objects(acme: TenantWorld) -> dict[str, Any]:
                                      expires_at=timezone.now() + timedelta(minutes=5))
         rule = rule_services.rule_create(actor=acme.admin, data={
             "name": "Acme secret rule", "trigger": "ticket_updated", "actions": [{"type": "resolve"}]})
+        hours = business_hours.business_hours_create(actor=acme.admin, time_zone="Europe/Berlin",
+                                                     weekly={"mon": [["09:00", "17:00"]]},
+                                                     holidays=[{"date": "2025-12-24", "name": "Acme party"}])
+        policy = business_hours.sla_policy_create(actor=acme.admin, name="Acme secret SLA",
+                                                  targets={"urgent": {"first_response": 5}},
+                                                  customer_domains=["acme.example"])
+        template = replies.email_template_create(actor=acme.admin, kind="acknowledgement",
+                                                 subject="Acme secret subject", body="acme secret body")
+        canned = replies.canned_response_create(actor=acme.admin, shortcut="acme-secret", title="Acme secret",
+                                                body="acme secret answer")
     return {"ticket": ticket, "department": acme.department, "agent": acme.agents[0], "call": call,
-            "decision": decision, "offer": offer, "rule": rule}
+            "decision": decision, "offer": offer, "rule": rule, "hours": hours, "policy": policy,
+            "template": template, "canned": canned}
 
 
 def _snapshot(acme: TenantWorld) -> dict[str, Any]:
