@@ -335,6 +335,24 @@ def chat_end(*, actor: Actor, chat: Chat) -> Chat:
     return chat
 
 
+def chat_close_with_ticket(*, ticket: Ticket, pushes: list[push.Push]) -> None:
+    """The chat's ticket was resolved or marked spam outside the chat panel (ticket page, API, a rule): the
+    conversation is over for the visitor too. The caller holds the ticket's lock and publishes ``pushes``."""
+    chat = Chat.objects.select_for_update().filter(ticket_id=ticket.pk, ended_at__isnull=True).first()
+    if chat is None:
+        return  # ended in the panel (which resolves the ticket itself), or not a widget chat
+    now = timezone.now()
+    chat.ended_at = now
+    chat.ended_by = ChatEndedBy.AGENT
+    chat.save(update_fields=["ended_at", "ended_by"])
+    duration = int((now - (chat.accepted_at or chat.started_at)).total_seconds())
+    event_append(ticket=ticket, kind=EventKind.CHAT_ENDED, actor=None, at=now,
+                 data={"by": ChatEndedBy.AGENT, "duration_seconds": duration, "via": ticket.status})
+    pushes.append(push.Push(push.chat_stream(ticket.pk), push.VISITOR_CHAT_ENDED, {"by": ChatEndedBy.AGENT}))
+    if ticket.assignee_id is not None:
+        pushes.append(push.Push(push.agent_stream(ticket.assignee_id), push.CHAT_ENDED, {"ticket_id": ticket.pk}))
+
+
 def transfer_agent_list(*, actor: Actor) -> QuerySet[AgentProfile]:
     """Who a chat can be handed to: other agents online who take chats."""
     agents = AgentProfile.objects.filter(status=AgentStatus.ONLINE, takes_chats=True).order_by("display_name", "id")

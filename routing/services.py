@@ -659,6 +659,14 @@ def on_ticket_updated(
         item_close(ticket=ticket, state=ItemState.ASSIGNED, pushes=pushes)
     elif "status" in changed and ticket.status not in ACTIVE_STATUSES:
         item_close(ticket=ticket, pushes=pushes)  # resolved, spam or postponed while waiting: nobody should be rung
+    if "status" in changed and ticket.channel == Channel.CHAT and ticket.status in (Status.RESOLVED, Status.SPAM):
+        from routing.chats import chat_close_with_ticket  # chats builds on this module
+
+        own = pushes is None
+        pushes = [] if own else pushes
+        chat_close_with_ticket(ticket=ticket, pushes=pushes)
+        if own:
+            push.publish(pushes)
 
 
 def item_close(*, ticket: Ticket, state: str = ItemState.CANCELLED, pushes: list[push.Push] | None = None) -> None:

@@ -15,6 +15,7 @@ from routing import chats, widgets
 from routing.models import ChatWidgetKey, ItemState, Offer, OfferState, RoutingItem
 from tests.chat.conftest import SHOP, fresh_chat, route_and_accept, start_chat, widget_for
 from tickets.models import Channel, EventKind, Message, MessageKind, Status, Ticket, TicketEvent
+from tickets.services import ticket_update
 
 
 def events(world, stream: str) -> list[PushEvent]:
@@ -179,6 +180,30 @@ def test_the_agent_ends_the_chat_the_ticket_is_resolved_and_the_visitor_told(acm
     assert events(acme, push.chat_stream(started.ticket_id))[-1].type == "chat.ended"
     assert events(acme, push.agent_stream(acme.agents[0].pk))[-1].type == "chat.ended"
     assert EventKind.CHAT_ENDED in kinds(acme, started.ticket_id)
+
+
+def test_a_chat_resolved_from_the_ticket_page_is_over_for_the_visitor_too(acme, widget):
+    started = start_chat(acme, widget)
+    route_and_accept(started)
+    agent = acme.actor_of(acme.agents[0])
+    with tenant_context(acme.tenant):
+        ticket_update(actor=agent, ticket=fresh_chat(acme, started).ticket, status=Status.RESOLVED)
+        chat = fresh_chat(acme, started)
+        assert chat.ended_at is not None and chat.ended_by == "agent"
+        with pytest.raises(Conflict):
+            chats.chat_visitor_message(chat=chat, body="Hello?")
+    assert events(acme, push.chat_stream(started.ticket_id))[-1].type == "chat.ended"
+    assert events(acme, push.agent_stream(acme.agents[0].pk))[-1].type == "chat.ended"
+    assert kinds(acme, started.ticket_id).count(EventKind.CHAT_ENDED) == 1
+
+
+def test_ending_in_the_panel_is_logged_once(acme, widget):
+    started = start_chat(acme, widget)
+    route_and_accept(started)
+    with tenant_context(acme.tenant):
+        chats.chat_end(actor=acme.actor_of(acme.agents[0]), chat=fresh_chat(acme, started))
+    assert kinds(acme, started.ticket_id).count(EventKind.CHAT_ENDED) == 1
+    assert [e.type for e in events(acme, push.chat_stream(started.ticket_id))].count("chat.ended") == 1
 
 
 def test_when_the_visitors_last_socket_closes_the_agent_is_told_and_again_when_they_return(acme, widget):
