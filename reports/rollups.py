@@ -23,7 +23,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from helpdesk.tenancy import require_active_tenant
-from reports.facts import facts_sql, intersect_ranges, merge_ranges, ranges_predicate
+from reports.facts import facts_sql, intersect_ranges, jit_off, merge_ranges, ranges_predicate
 from reports.models import METRICS, DirtyHour, Grain, ReportRollup, RollupState
 from tickets.models import TicketEvent
 
@@ -77,6 +77,7 @@ def recompute_hours(*, tenant_id: int, ranges: list[tuple[datetime, datetime]]) 
     _delete(tenant_id, (Grain.HOUR,), ranges)
     facts, params = facts_sql(tenant_id=tenant_id, ranges=ranges)
     with connection.cursor() as cursor:
+        jit_off(cursor)
         cursor.execute(
             f"""INSERT INTO reports_reportrollup ({_INSERT_COLUMNS})
             SELECT %s, %s, date_trunc('hour', f.at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', f.department_id,
