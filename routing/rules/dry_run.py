@@ -18,7 +18,7 @@ from helpdesk.errors import ApplicationError
 from helpdesk.principals import Actor
 from routing.rules.actions import planned_changes
 from routing.rules.conditions import groups_match, needed_facts
-from routing.rules.facts import facts_for
+from routing.rules.facts import facts_scan
 from routing.rules.queries import groups_q
 from routing.rules.services import rule_validate
 from tickets.models import PRIORITY_NAMES, Category, Ticket
@@ -61,19 +61,20 @@ def rule_dry_run(*, actor: Actor, data: dict[str, Any], start: datetime, end: da
         raise ApplicationError("The dry run could not start.", fields=errors)
     clean = rule_validate(data)
     q, exact = groups_q(clean.condition_groups)
-    tickets = (Ticket.objects.filter(created_at__gte=start, created_at__lt=end).filter(q)
-               .select_related("contact", "department", "assignee", "category").prefetch_related("tags")
-               .order_by("-created_at", "-id"))
+    tickets = Ticket.objects.filter(created_at__gte=start, created_at__lt=end).filter(q).order_by(
+        "-created_at", "-id")
     if exact:
         matched = tickets.count()
-        rows = list(tickets[:shown])
+        shown_ids = list(tickets.values_list("pk", flat=True)[:shown])
         result = DryRun(matched=matched, complete=True, scanned=matched)
     else:
-        scan = list(tickets[:SCAN_LIMIT])
-        facts = facts_for(scan, needed=needed_facts(clean.condition_groups))
-        hits = [t for t in scan if groups_match(clean.condition_groups, facts[t.pk])]
-        rows = hits[:shown]
+        scan = facts_scan(tickets, needed=needed_facts(clean.condition_groups), limit=SCAN_LIMIT)
+        hits = [pk for pk, facts in scan if groups_match(clean.condition_groups, facts)]
+        shown_ids = hits[:shown]
         result = DryRun(matched=len(hits), complete=len(scan) < SCAN_LIMIT, scanned=len(scan))
+    by_id = Ticket.objects.select_related("department", "assignee", "category").prefetch_related("tags").in_bulk(
+        shown_ids)
+    rows = [by_id[pk] for pk in shown_ids]
     names = _names(clean.actions)
     for ticket in rows:
         changes, also = _would_change(ticket, clean.actions, names)

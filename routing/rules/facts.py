@@ -7,6 +7,7 @@ import zoneinfo
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from helpdesk.tenancy import require_active_tenant
@@ -84,3 +85,34 @@ def facts_for(tickets: list[Ticket], *, needed: frozenset[str], hours_at: dateti
         )
         for t in tickets
     }
+
+
+_SCAN_COLUMNS = ("pk", "channel", "subject", "status", "priority", "department_id", "assignee_id", "category_id",
+                 "created_at", "contact__email", "contact__name")
+
+
+def facts_scan(tickets: QuerySet[Ticket], *, needed: frozenset[str], limit: int) -> list[tuple[int, TicketFacts]]:
+    """Facts of up to ``limit`` tickets of an ordered queryset, read as plain rows: thousands in a few hundred
+    milliseconds (a dry run checks patterns on this many)."""
+    rows = list(tickets.values(*_SCAN_COLUMNS)[:limit])
+    ids = [row["pk"] for row in rows]
+    tags: dict[int, set[str]] = {}
+    if "tags" in needed and ids:
+        for ticket_id, name in TicketTag.objects.filter(ticket_id__in=ids).values_list("ticket_id", "tag__name"):
+            tags.setdefault(ticket_id, set()).add(name)
+    bodies: dict[int, str] = {}
+    if "body" in needed and ids:
+        bodies = dict(Message.objects.filter(ticket_id__in=ids, kind=MessageKind.CUSTOMER)
+                      .order_by("ticket_id", "-created_at", "-id").distinct("ticket_id")
+                      .values_list("ticket_id", "body"))
+    contains = integrations.service("business_hours_contains") if "in_business_hours" in needed else None
+    zone = tenant_zone()
+    return [(row["pk"], TicketFacts(
+        channel=row["channel"], subject=row["subject"], body=bodies.get(row["pk"], ""),
+        customer_email=row["contact__email"] or "", customer_name=row["contact__name"] or "",
+        department=row["department_id"], priority=row["priority"], status=row["status"],
+        tags=frozenset(tags.get(row["pk"], ())), assignee=row["assignee_id"], category=row["category_id"],
+        in_business_hours=bool(contains(row["department_id"], row["created_at"])) if contains else None,
+        created_at=row["created_at"],
+        created_time=row["created_at"].astimezone(zone).time().replace(second=0, microsecond=0),
+    )) for row in rows]
