@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Max
 
 from helpdesk.models import Tenant
-from helpdesk.tenancy import tenant_context
+from helpdesk.tenancy import require_active_tenant, tenant_context
 from routing.models import ParkedRuleRun, Rule, RuleTrigger
 from routing.rules.actions import ReferenceMissing, rule_actions_apply
 from routing.rules.conditions import groups_match, needed_facts
@@ -78,11 +79,28 @@ class RunResult:
     retry: dict[str, Any] | None = None
 
 
+# Per process: (tenant, trigger) -> (version, rules). Reading 50 rules' JSON into models costs more than
+# evaluating them; the version (count, last id, last change) is one small aggregate, and every write of a rule
+# goes through routing.rules.services, which stamps updated_at.
+_rules_cache: dict[tuple[int, str], tuple[tuple, list[Rule]]] = {}
+
+
+def _active_rules(trigger: str) -> list[Rule]:
+    active = Rule.objects.filter(trigger=trigger, active=True)
+    version = tuple(active.aggregate(n=Count("id"), top=Max("id"), last=Max("updated_at")).values())
+    key = (require_active_tenant().pk, trigger)
+    cached = _rules_cache.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    rules = list(active.order_by("position", "id"))
+    _rules_cache[key] = (version, rules)
+    return rules
+
+
 def rules_for(*, trigger: str, changed: Sequence[str] = (), chain: Chain = Chain()) -> list[Rule]:
     """The active rules of a trigger, in order, without those already fired in this chain and, for updates,
     without those watching other fields."""
-    rules = [r for r in Rule.objects.filter(trigger=trigger, active=True).order_by("position", "id")
-             if r.pk not in chain.rule_ids]
+    rules = [r for r in _active_rules(trigger) if r.pk not in chain.rule_ids]
     if trigger == RuleTrigger.TICKET_UPDATED:
         changed_set = set(changed)
         rules = [r for r in rules

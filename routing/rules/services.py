@@ -149,10 +149,11 @@ def rule_move(*, actor: Actor, rule: Rule, direction: str) -> Rule:
         if not 0 <= other < len(ordered):
             return ordered[index]
         ordered[index], ordered[other] = ordered[other], ordered[index]
+        now = timezone.now()
         for position, item in enumerate(ordered, start=1):
             if item.position != position:
                 item.position = position
-                Rule.objects.filter(pk=item.pk).update(position=position)
+                Rule.objects.filter(pk=item.pk).update(position=position, updated_at=now)
         moved = ordered[other]
         _record(actor_label=actor.label, rule=moved, name=moved.name, action="moved",
                 changes={"position": [index + 1, other + 1]})

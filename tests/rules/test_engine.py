@@ -5,6 +5,7 @@ rule, switch off rules naming deleted things, and never loop."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from departments import services as department_services
 from departments.models import Department
@@ -195,7 +196,8 @@ def test_rule_naming_a_missing_agent_is_switched_off_at_run_time(acme, worker):
     with tenant_context(acme.tenant):
         # As if the agent vanished without the delete hook (a raw SQL clean-up, say).
         Rule.objects.filter(pk=assign.pk).update(actions=[{"type": "set_priority", "value": "high"},
-                                                          {"type": "assign", "value": 987654}])
+                                                          {"type": "assign", "value": 987654}],
+                                                 updated_at=timezone.now())
     with worker():
         ticket = acme.ticket()
     with tenant_context(acme.tenant):
