@@ -95,7 +95,7 @@ def recompute_days(*, tenant_id: int, ranges: list[tuple[datetime, datetime]], t
     ranges = merge_ranges(ranges)
     if not ranges:
         return
-    _delete(tenant_id, (Grain.DAY, Grain.DAY_DEPARTMENT), ranges)
+    _delete(tenant_id, (Grain.DAY, Grain.DAY_DEPARTMENT, Grain.DAY_DEPARTMENT_ONLY), ranges)
     facts, params = facts_sql(tenant_id=tenant_id, ranges=ranges)
     when, when_params = ranges_predicate("bucket", ranges)
     with connection.cursor() as cursor:
@@ -112,6 +112,13 @@ def recompute_days(*, tenant_id: int, ranges: list[tuple[datetime, datetime]], t
             FROM reports_reportrollup WHERE tenant_id = %s AND grain = %s AND ({when})
             GROUP BY tenant_id, bucket, department_id, channel""",
             [Grain.DAY_DEPARTMENT, tenant_id, Grain.DAY, *when_params],
+        )
+        cursor.execute(
+            f"""INSERT INTO reports_reportrollup ({_INSERT_COLUMNS})
+            SELECT tenant_id, %s, bucket, department_id, 0, '', {_SUMS}
+            FROM reports_reportrollup WHERE tenant_id = %s AND grain = %s AND ({when})
+            GROUP BY tenant_id, bucket, department_id""",
+            [Grain.DAY_DEPARTMENT_ONLY, tenant_id, Grain.DAY_DEPARTMENT, *when_params],
         )
 
 
@@ -147,7 +154,7 @@ def rollup_run(*, now: datetime | None = None, max_hours: int = MAX_HOURS_PER_RU
     tz = tenant_zone(tz_name)
     if state.time_zone != tz_name:
         # Days were cut in another zone: start them again from the first hour the rollup holds.
-        ReportRollup.objects.filter(grain__in=[Grain.DAY, Grain.DAY_DEPARTMENT]).delete()
+        ReportRollup.objects.exclude(grain=Grain.HOUR).delete()
         state.time_zone = tz_name
         state.days_until = None
     target = floor_hour(now - LAG)

@@ -10,11 +10,12 @@ the CSV export (streamed from a server-side cursor) and the page read the very s
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import psycopg
 from django.db import connection
 from django.utils import timezone
 
@@ -241,7 +242,14 @@ def _whole_hour_offsets(tz: zoneinfo.ZoneInfo, start: datetime, end: datetime) -
 def report_plan(query: ReportQuery) -> Plan:
     """Where each stretch of the report's range is read from; together the stretches cover it exactly once."""
     start, end = query.start, query.end
-    plan = Plan(day_grain=Grain.DAY if query.group_by == "agent" or query.agents else Grain.DAY_DEPARTMENT)
+    # The coarsest daily rollup that still holds every dimension the report groups or filters by.
+    if query.group_by == "agent" or query.agents:
+        grain = Grain.DAY
+    elif query.group_by == "channel" or query.channels:
+        grain = Grain.DAY_DEPARTMENT
+    else:
+        grain = Grain.DAY_DEPARTMENT_ONLY
+    plan = Plan(day_grain=grain)
     state = RollupState.objects.filter(rolled_until__isnull=False).first()
     if state is None or query.tags or query.group_by == "tag":
         plan.raw_ranges = [(start, end)]
@@ -322,19 +330,21 @@ def _facts_union(query: ReportQuery, plan: Plan) -> tuple[str, list]:
     return "\nUNION ALL\n".join(parts), params
 
 
-def _group(query: ReportQuery) -> tuple[str, str, list, str, list]:
-    """(group key expression, extra join, its params, label expression, its params)."""
+def _group(query: ReportQuery) -> tuple[str, str, list, str, str, list]:
+    """(group key expression, extra join, its params, label join, label expression, its params)."""
     if query.group_by == "department":
-        return ("f.department_id::text", "", [],
-                "COALESCE(d.name, CASE WHEN g.group_key = '0' THEN %s ELSE 'Department #' || g.group_key END)",
-                [NO_GROUP_LABELS["department"]])
+        return ("f.department_id", "", [],
+                "LEFT JOIN departments_department d ON d.tenant_id = %s AND d.id = g.group_key",
+                "COALESCE(d.name, CASE WHEN g.group_key = 0 THEN %s ELSE 'Department #' || g.group_key END)",
+                [query.tenant_id, NO_GROUP_LABELS["department"]])
     if query.group_by == "agent":
-        return ("f.agent_id::text", "", [],
-                "COALESCE(a.display_name, CASE WHEN g.group_key = '0' THEN %s ELSE 'Agent #' || g.group_key END)",
-                [NO_GROUP_LABELS["agent"]])
+        return ("f.agent_id", "", [],
+                "LEFT JOIN departments_agentprofile a ON a.tenant_id = %s AND a.id = g.group_key",
+                "COALESCE(a.display_name, CASE WHEN g.group_key = 0 THEN %s ELSE 'Agent #' || g.group_key END)",
+                [query.tenant_id, NO_GROUP_LABELS["agent"]])
     if query.group_by == "channel":
         cases = " ".join("WHEN %s THEN %s" for _ in Channel.choices)
-        return ("f.channel", "", [], f"CASE g.group_key {cases} ELSE g.group_key END",
+        return ("f.channel", "", [], "", f"CASE g.group_key {cases} ELSE g.group_key END",
                 [v for choice in Channel.choices for v in choice])
     # A ticket counts under each tag it has now (of the chosen tags, when tags are filtered); untagged, under none.
     join = "LEFT JOIN tickets_tickettag tt ON tt.tenant_id = %s AND tt.ticket_id = f.ticket_id"
@@ -342,64 +352,117 @@ def _group(query: ReportQuery) -> tuple[str, str, list, str, list]:
     if query.tags:
         join += " AND tt.tag_id IN (SELECT id FROM tickets_tag WHERE tenant_id = %s AND name = ANY(%s))"
         join_params += [query.tenant_id, list(query.tags)]
-    return ("COALESCE(tt.tag_id, 0)::text", join, join_params,
-            "COALESCE(t.name, CASE WHEN g.group_key = '0' THEN %s ELSE 'Tag #' || g.group_key END)",
-            [NO_GROUP_LABELS["tag"]])
+    return ("COALESCE(tt.tag_id, 0)", join, join_params,
+            "LEFT JOIN tickets_tag t ON t.tenant_id = %s AND t.id = g.group_key",
+            "COALESCE(t.name, CASE WHEN g.group_key = 0 THEN %s ELSE 'Tag #' || g.group_key END)",
+            [query.tenant_id, NO_GROUP_LABELS["tag"]])
 
 
-def report_sql(query: ReportQuery, plan: Plan | None = None) -> tuple[str, list]:
+def _order(query: ReportQuery, prefix: str = "") -> str:
+    descending = query.ordering.startswith("-")
+    column = query.ordering.lstrip("-")
+    return (f"{prefix}{column} {'DESC' if descending else 'ASC'} NULLS LAST, {prefix}period_start, "
+            f"{prefix}group_label, {prefix}group_key")
+
+
+def report_sql(query: ReportQuery, plan: Plan | None = None, *, ordered: bool = True) -> tuple[str, list]:
+    """The report's statement; its columns are ROW_KEYS in order (``group_type`` a constant)."""
     plan = plan or report_plan(query)
     union, union_params = _facts_union(query, plan)
-    key, join, join_params, label, label_params = _group(query)
+    key, join, join_params, label_join, label, label_params = _group(query)
     where, where_params = _filters(query)
     if query.interval == "range":
         period, period_params = "%s::timestamp", [datetime.combine(query.date_from, datetime.min.time())]
     else:
         period, period_params = f"date_trunc('{query.interval}', f.at AT TIME ZONE %s)", [query.time_zone]
-    counts = ", ".join(f"sum(f.{c}) AS {c}" for c in COUNT_COLUMNS)
-    computed = ", ".join(f"{expr} AS {name}" for name, expr in _COMPUTED.items())
-    descending = query.ordering.startswith("-")
-    order_column = query.ordering.lstrip("-")
-    order = f"{order_column} {'DESC' if descending else 'ASC'} NULLS LAST, period_start, group_label, group_key"
+    aggregates = ", ".join(
+        f"({_COMPUTED[c]})::float8 AS {c}" if c in _COMPUTED else f"sum(f.{c}) AS {c}" for c in COLUMNS
+    )
+    order = _order(query)
     sql = f"""
 WITH facts AS ({union}),
 grouped AS (
-  SELECT {period} AS period_start, {key} AS group_key, {counts}, {computed}
+  SELECT {period} AS period_start, {key} AS group_key, {aggregates}
   FROM facts f {join} WHERE {where} GROUP BY 1, 2
 )
-SELECT * FROM (
-  SELECT g.*, {label} AS group_label
-  FROM grouped g
-  LEFT JOIN departments_department d ON %s AND d.tenant_id = %s AND d.id::text = g.group_key
-  LEFT JOIN departments_agentprofile a ON %s AND a.tenant_id = %s AND a.id::text = g.group_key
-  LEFT JOIN tickets_tag t ON %s AND t.tenant_id = %s AND t.id::text = g.group_key
-) r ORDER BY {order}"""
-    params = [
-        *union_params, *period_params, *join_params, *where_params, *label_params,
-        query.group_by == "department", query.tenant_id, query.group_by == "agent", query.tenant_id,
-        query.group_by == "tag", query.tenant_id,
-    ]
+SELECT period_start, %s AS group_type, group_key, group_label, {", ".join(COLUMNS)} FROM (
+  SELECT g.*, {label} AS group_label FROM grouped g {label_join}
+) r {f"ORDER BY {order}" if ordered else ""}"""
+    label_select_params = label_params[1:] if label_join else label_params
+    label_join_params = label_params[:1] if label_join else []
+    params = [*union_params, *period_params, *join_params, *where_params, query.group_by,
+              *label_select_params, *label_join_params]
     return sql, params
 
 
-def _row(query: ReportQuery, names: list[str], values: tuple, periods: dict) -> dict[str, Any]:
-    raw = dict(zip(names, values, strict=True))
-    period = raw["period_start"]
+def _row(query: ReportQuery, values: tuple, periods: dict) -> dict[str, Any]:
+    period = values[0]
     if period not in periods:
         periods[period] = period.replace(tzinfo=query.zone).isoformat()
-    key = raw["group_key"]
-    if query.group_by == "channel":
-        group_id: Any = key
-    else:
-        group_id = None if key == "0" else int(key)
-    row: dict[str, Any] = {
-        "period_start": periods[period], "group_type": query.group_by, "group_id": group_id,
-        "group_label": raw["group_label"],
-    }
-    for column in COLUMNS:
-        value = raw[column]
-        row[column] = float(value) if value is not None and column in _COMPUTED else value
-    return row
+    key = values[2]
+    group_id = key if query.group_by == "channel" else (None if key == 0 else key)
+    return dict(zip(ROW_KEYS, (periods[period], values[1], group_id, *values[3:]), strict=True))
+
+
+def _periods(query: ReportQuery) -> tuple[list[datetime], list[str]]:
+    """Every bucket start the report can have (local, naive) and how rows show it (ISO 8601 with offset)."""
+    day = query.date_from
+    if query.interval == "week":
+        day -= timedelta(days=day.weekday())
+    elif query.interval == "month":
+        day = day.replace(day=1)
+    elif query.interval == "year":
+        day = day.replace(month=1, day=1)
+    starts = []
+    while day <= query.date_to:
+        starts.append(datetime(day.year, day.month, day.day))
+        if query.interval == "range":
+            break
+        if query.interval == "day":
+            day += timedelta(days=1)
+        elif query.interval == "week":
+            day += timedelta(days=7)
+        elif query.interval == "month":
+            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        else:
+            day = day.replace(year=day.year + 1)
+    return starts, [start.replace(tzinfo=query.zone).isoformat() for start in starts]
+
+
+def _presented_sql(query: ReportQuery, columns: tuple[str, ...]) -> tuple[list[tuple[str, str]], str, list]:
+    """(output names and expressions, FROM clause, params) of the rows as integrators get them: ROW_KEYS.
+    PostgreSQL writes the JSON and CSV itself, so a long report never passes through Python objects."""
+    rows_sql, rows_params = report_sql(query, ordered=False)  # sorted once, by the caller
+    starts, labels = _periods(query)
+    group_id = "r.group_key" if query.group_by == "channel" else "NULLIF(r.group_key, 0)"
+    select = [("period_start", "p.iso"), ("group_type", "r.group_type"), ("group_id", group_id),
+              ("group_label", "r.group_label"), *((c, f"r.{c}") for c in columns)]
+    from_clause = (f"FROM ({rows_sql}) r JOIN unnest(%s::timestamp[], %s::text[]) AS p(local, iso) "
+                   f"ON p.local = r.period_start")
+    return select, from_clause, [*rows_params, starts, labels]
+
+
+def report_json(*, query: ReportQuery) -> str:
+    """The report's rows as a JSON array (every column), in order."""
+    select, from_clause, params = _presented_sql(query, COLUMNS)
+    pairs = ", ".join(f"'{name}', {expr}" for name, expr in select)
+    sql = f"SELECT COALESCE(json_agg(json_build_object({pairs}) ORDER BY {_order(query, 'r.')}), '[]')::text " \
+          f"{from_clause}"
+    with connection.cursor() as cursor:
+        jit_off(cursor)
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def report_csv_sql(*, query: ReportQuery) -> str:
+    """A COPY statement writing the report's rows (the query's columns) as CSV with a header row; the
+    parameters are bound into it, as COPY takes none."""
+    select, from_clause, params = _presented_sql(query, query.columns)
+    columns = ", ".join(f"{expr} AS {name}" for name, expr in select)
+    sql = f"SELECT {columns} {from_clause} ORDER BY {_order(query, 'r.')}"
+    raw = connection.connection
+    statement = psycopg.ClientCursor(raw).mogrify(sql, params)
+    return f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, HEADER true)"
 
 
 def report_rows(*, query: ReportQuery) -> list[dict[str, Any]]:
@@ -408,29 +471,8 @@ def report_rows(*, query: ReportQuery) -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         jit_off(cursor)
         cursor.execute(sql, params)
-        names = [c.name for c in cursor.description]
         periods: dict = {}
-        return [_row(query, names, values, periods) for values in cursor.fetchall()]
-
-
-def report_rows_iter(*, query: ReportQuery, chunk: int = 2000) -> Iterator[dict[str, Any]]:
-    """The same rows from a server-side cursor, ``chunk`` at a time, so an export's memory stays flat.
-    Runs inside the caller's transaction (a named cursor lives as long as it)."""
-    sql, params = report_sql(query)
-    with connection.cursor() as cursor:
-        jit_off(cursor)
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        names = None
-        periods: dict = {}
-        while True:
-            batch = cursor.fetchmany(chunk)
-            if not batch:
-                return
-            if names is None:
-                names = [c.name for c in cursor.description]
-            for values in batch:
-                yield _row(query, names, values, periods)
+        return [_row(query, values, periods) for values in cursor.fetchall()]
 
 
 # --- drill-down -------------------------------------------------------------------------------------------
@@ -456,11 +498,11 @@ def drilldown_ticket_ids(*, query: ReportQuery, column: str, period_start: datet
             bucket_start, bucket_end = cursor.fetchone()
         start, end = max(start, bucket_start), min(end, bucket_end)
     raw, raw_params = _raw_part(query.tenant_id, [(start, end)])
-    key, join, join_params, _, _ = _group(query)
+    key, join, join_params, *_ = _group(query)
     where, where_params = _filters(query)
     group_condition, group_params = "true", []
     if group_key is not None:
-        group_condition, group_params = f"{key} = %s", [group_key]
+        group_condition, group_params = f"{key}::text = %s", [group_key]
     sql = f"""
 SELECT f.ticket_id, sum(f.{column}) FROM ({raw}) f {join}
 WHERE {where} AND {group_condition} AND f.{column} > 0
