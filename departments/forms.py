@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 
-from departments.models import AgentProfile, AgentStatus
+from departments.models import AgentProfile, AgentStatus, SlaPolicy
 from helpdesk.models import Role
 
 
@@ -22,6 +22,10 @@ class DepartmentForm(forms.Form):
     support_email = forms.EmailField(required=False, help_text="Address customers write to for this department.")
     signature = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
                                 help_text="Added below agents' replies.")
+    sla_policy = forms.ModelChoiceField(
+        label="SLA policy", queryset=SlaPolicy.objects.order_by("name", "id"), required=False,
+        empty_label="Company default", help_text="Customers in an SLA customer group keep their group's policy.",
+    )
 
     def __init__(self, *args: Any, agents: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -208,3 +208,27 @@ def canned_response_search(*, department_id: int | None, query: str = "", limit:
     found = list(rows.select_related("department").order_by("shortcut", "id")[:200])
     found.sort(key=lambda c: (not c.shortcut.startswith(query), c.department_id is None, c.shortcut))
     return found[:limit]
+
+
+# --- preview ----------------------------------------------------------------------------------------------
+
+SAMPLE_VALUES = {
+    "customer_name": "Jane Doe",
+    "ticket_code": "7KQ4-M2XP",
+    "ticket_subject": "My printer is on fire",
+    "agent_name": "Alex Agent",
+    "sla_due": "Mon 10 Mar 2025, 13:00 (Europe/Berlin)",
+    "expected_response": "within 4 business hours",
+    "next_opening": "Mon 10 Mar 2025, 09:00 (Europe/Berlin)",
+    "message": "Please unplug it and tell us what you see.",
+}
+
+
+def email_template_preview(*, subject: str, body: str, department: Department | None) -> tuple[str, str]:
+    """The template filled in for a sample ticket, or field errors for unknown placeholders (as at save time)."""
+    errors = _placeholder_errors(subject=subject, body=body)
+    if errors:
+        raise ApplicationError("Please correct the template.", fields=errors)
+    values = {**SAMPLE_VALUES, "department": department.name if department else require_active_tenant().name,
+              "signature": department.signature if department else ""}
+    return placeholders_render(subject, values), placeholders_render(body, values)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from departments import views
+from departments import sla_views, views
 
 urlpatterns = [
     path("", views.settings_home, name="settings"),
@@ -21,4 +21,22 @@ urlpatterns = [
     path("agents/", views.agent_list, name="agent-list"),
     path("agents/new/", views.agent_create, name="agent-create"),
     path("agents/<int:agent_id>/", views.agent_edit, name="agent-edit"),
+    path("business-hours/", sla_views.business_hours_list, name="business-hours-list"),
+    path("business-hours/new/", sla_views.business_hours_edit, name="business-hours-create"),
+    path("business-hours/<int:hours_id>/", sla_views.business_hours_edit, name="business-hours-edit"),
+    path("business-hours/<int:hours_id>/delete/", sla_views.business_hours_delete, name="business-hours-delete"),
+    path("sla/", sla_views.sla_policy_list, name="sla-policy-list"),
+    path("sla/new/", sla_views.sla_policy_edit, name="sla-policy-create"),
+    path("sla/<int:policy_id>/", sla_views.sla_policy_edit, name="sla-policy-edit"),
+    path("sla/<int:policy_id>/delete/", sla_views.sla_policy_delete, name="sla-policy-delete"),
+    path("email-templates/", sla_views.email_template_list, name="email-template-list"),
+    path("email-templates/new/", sla_views.email_template_edit, name="email-template-create"),
+    path("email-templates/<int:template_id>/", sla_views.email_template_edit, name="email-template-edit"),
+    path("email-templates/<int:template_id>/delete/", sla_views.email_template_delete,
+         name="email-template-delete"),
+    path("canned-responses/", sla_views.canned_response_list, name="canned-response-list"),
+    path("canned-responses/new/", sla_views.canned_response_edit, name="canned-response-create"),
+    path("canned-responses/<int:canned_id>/", sla_views.canned_response_edit, name="canned-response-edit"),
+    path("canned-responses/<int:canned_id>/delete/", sla_views.canned_response_delete,
+         name="canned-response-delete"),
 ]

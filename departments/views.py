@@ -73,6 +73,7 @@ def department_detail(request: HttpRequest, department_id: int) -> HttpResponse:
             "name": department.name, "description": department.description,
             "to_solve_enabled": department.to_solve_enabled, "leader": department.leader_id,
             "support_email": department.support_email, "signature": department.signature,
+            "sla_policy": department.sla_policy_id,
         })
     member_ids = {agent.pk for agent in department.members.all()}
     return render(request, "departments/department_detail.html", {

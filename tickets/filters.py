@@ -38,6 +38,12 @@ class TicketFilter(django_filters.FilterSet):
                                                       help_text="created before (ISO 8601)")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte",
                                                      help_text="changed at or after (ISO 8601)")
+    sla_due_before = django_filters.IsoDateTimeFilter(
+        field_name="sla_due_at", lookup_expr="lt", help_text="an SLA target running and due before (ISO 8601)")
+    sla_breached = django_filters.BooleanFilter(
+        method="filter_sla_breached", help_text="true: a target of the current SLA episodes was breached")
+    sla_policy = MultiValueFilter(field_name="sla_policy_id", numeric=True, none_value=True,
+                                  help_text="SLA policy ids, or `none`")
 
     class Meta:
         model = Ticket
@@ -79,6 +85,13 @@ class TicketFilter(django_filters.FilterSet):
             return qs
         names = [v.lower() for v in value]
         return qs.filter(pk__in=Ticket.objects.filter(ticket_tags__tag__name__in=names).values("pk"))
+
+    def filter_sla_breached(self, qs: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return qs
+        breached = (Q(first_response_breached_at__isnull=False) | Q(next_response_breached_at__isnull=False)
+                    | Q(resolution_breached_at__isnull=False))
+        return qs.filter(breached) if value else qs.exclude(breached)
 
     def filter_code(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs.filter(code=value.strip().upper()) if value.strip() else qs

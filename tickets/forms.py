@@ -13,12 +13,15 @@ from helpdesk.widgets import PlainSelect
 from tickets.models import Channel, Priority, Status, Ticket
 
 VIEW_CHOICES = [("all", "All"), ("mine", "Mine"), ("to_solve", "To solve"), ("department", "Department")]
-SORT_CHOICES = [("newest", "Newest first"), ("oldest", "Oldest first"), ("activity", "Last activity")]
+SORT_CHOICES = [("newest", "Newest first"), ("oldest", "Oldest first"), ("activity", "Last activity"),
+                ("sla_due", "SLA due soonest (running clocks)")]
 # Each sort is a keyset ordering ending with the primary key, served by one of the ticket indexes.
 SORT_ORDERINGS: dict[str, tuple[str, str]] = {
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
     "activity": ("-updated_at", "-id"),
+    # Only tickets whose SLA clock runs: keyset pages cannot step across nulls (the inbox view filters them).
+    "sla_due": ("sla_due_at", "id"),
 }
 PRIORITY_FILTER_CHOICES = [(p.name.lower(), p.label) for p in Priority]
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"

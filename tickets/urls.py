@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import views
+from tickets import reply_views, views
 from tickets.models import MessageKind
 
 urlpatterns = [
@@ -12,5 +12,7 @@ urlpatterns = [
     path("tickets/<str:code>/note/", views.ticket_message_add, {"kind": MessageKind.NOTE}, name="ticket-note"),
     path("tickets/<str:code>/update/", views.ticket_properties_update, name="ticket-update"),
     path("tickets/<str:code>/take/", views.ticket_take, name="ticket-take"),
+    path("tickets/<str:code>/canned-responses/", reply_views.ticket_canned_responses,
+         name="ticket-canned-responses"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment-download"),
 ]

@@ -58,6 +58,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         form_error(form, exc)
         tickets = Ticket.objects.none()
+    if sort == "sla_due":
+        tickets = tickets.filter(sla_due_at__isnull=False)
     try:
         page = keyset_paginate(tickets, ordering=SORT_ORDERINGS[sort], cursor=cleaned.get("cursor") or None,
                                page_size=INBOX_PAGE_SIZE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from departments.models import AgentProfile, AgentStatus
+from departments.models import AgentProfile, AgentStatus, SlaPolicy
 from helpdesk.api.serializers import StrictInputSerializer, TenantObjectField, TenantObjectListField
 from helpdesk.models import Role
 
@@ -32,6 +32,8 @@ class DepartmentSerializer(serializers.Serializer):
     support_email = serializers.EmailField()
     signature = serializers.CharField()
     members = AgentRefSerializer(many=True)
+    sla_policy = serializers.IntegerField(source="sla_policy_id", allow_null=True,
+                                          help_text="SLA policy id of the department's tickets.")
     created_at = serializers.DateTimeField()
 
 
@@ -45,6 +47,8 @@ class DepartmentCreateSerializer(StrictInputSerializer):
     signature = serializers.CharField(required=False, allow_blank=True)
     members = TenantObjectListField(model=AgentProfile, noun="agent", required=False,
                                     help_text="Agent ids; they become exactly the department's members.")
+    sla_policy = TenantObjectField(model=SlaPolicy, noun="SLA policy", required=False, allow_null=True,
+                                   help_text="SLA policy id for the department's tickets.")
 
 
 class DepartmentUpdateSerializer(DepartmentCreateSerializer):

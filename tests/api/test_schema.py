@@ -28,8 +28,10 @@ def test_the_schema_documents_the_ticket_filters_and_orderings(api_client, db):
     parameters = {p["name"]: p for p in schema["paths"]["/api/v1/tickets/"]["get"]["parameters"]}
 
     assert {"status", "department", "channel", "priority", "assignee", "tag", "created_after", "created_before",
-            "updated_since", "q", "cursor", "page_size", "ordering"} <= set(parameters)
-    assert parameters["ordering"]["schema"]["enum"] == ["-created_at", "created_at", "-updated_at", "updated_at"]
+            "updated_since", "q", "cursor", "page_size", "ordering", "sla_due_before", "sla_breached",
+            "sla_policy"} <= set(parameters)
+    assert parameters["ordering"]["schema"]["enum"] == [
+        "-created_at", "created_at", "-updated_at", "updated_at", "sla_due"]
     assert parameters["updated_since"]["schema"] == {"type": "string", "format": "date-time"}
 
 

@@ -141,7 +141,7 @@ def test_retrieving_a_ticket_shows_its_representation(admin_client, acme):
     body = response.json()
     assert set(body) == {
         "id", "code", "subject", "channel", "status", "postponed_until", "priority", "department", "assignee",
-        "contact", "tags", "category", "created_at", "updated_at", "first_response_at", "resolved_at",
+        "contact", "tags", "category", "created_at", "updated_at", "first_response_at", "resolved_at", "sla",
     }
     assert body["code"] == ticket.code
     assert body["priority"] == "high"

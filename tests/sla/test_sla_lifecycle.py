@@ -222,3 +222,19 @@ def test_sla_state_shows_remaining_time_and_pause(acme, policy):
         late = {r["target"]: r for r in sla.sla_state(fresh(ticket), now=start + timedelta(minutes=70))}
         assert late["first_response"]["state"] == "breached"
         assert late["first_response"]["remaining_seconds"] == -10 * 60
+
+
+def test_sla_and_mail_events_read_as_sentences_in_the_log(acme, policy):
+    from tickets.templatetags.ticket_ui import event_line
+
+    start = timezone.now().replace(microsecond=0) - timedelta(hours=3)
+    ticket = acme.ticket(created_at=start)
+    with tenant_context(acme.tenant):
+        sla.sla_sweep()
+        line = event_line(events(ticket, EventKind.SLA_BREACHED)[0])
+        assert line["actor"] == "System"
+        assert line["text"].startswith("first response breached (was due ")
+        gold = business_hours.sla_policy_create(actor=acme.admin, name="Gold", targets={})
+        sla.sla_apply(ticket=ticket, policy_id=gold.pk, actor=acme.admin)
+        applied = event_line(events(ticket, EventKind.SLA_APPLIED)[0])
+        assert applied == {"actor": "Acme Owner", "text": "set the SLA to Gold (was Standard)"}

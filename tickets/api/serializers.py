@@ -54,6 +54,48 @@ class CategoryRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class SlaTargetSerializer(serializers.Serializer):
+    due_at = serializers.DateTimeField(allow_null=True, help_text="Due time of the current episode.")
+    breached_at = serializers.DateTimeField(allow_null=True, help_text="When it was breached; null: in time or met.")
+
+
+class TicketSlaSerializer(serializers.Serializer):
+    policy_id = serializers.IntegerField(source="sla_policy_id")
+    due_at = serializers.DateTimeField(source="sla_due_at", allow_null=True,
+                                       help_text="The earliest due time of a running target; null while paused.")
+    paused = serializers.SerializerMethodField(help_text="Waiting on the customer or postponed.")
+    breached = serializers.SerializerMethodField(help_text="A target of the current episodes was breached.")
+    first_response = serializers.SerializerMethodField()
+    next_response = serializers.SerializerMethodField()
+    resolution = serializers.SerializerMethodField()
+
+    def get_paused(self, ticket: Ticket) -> bool:
+        return ticket.sla_paused_since is not None
+
+    def get_breached(self, ticket: Ticket) -> bool:
+        return any(getattr(ticket, f"{t}_breached_at") for t in ("first_response", "next_response", "resolution"))
+
+    def _target(self, ticket: Ticket, target: str) -> dict[str, Any]:
+        return {"due_at": _iso(getattr(ticket, f"{target}_due_at")),
+                "breached_at": _iso(getattr(ticket, f"{target}_breached_at"))}
+
+    @extend_schema_field(SlaTargetSerializer)
+    def get_first_response(self, ticket: Ticket) -> dict[str, Any]:
+        return self._target(ticket, "first_response")
+
+    @extend_schema_field(SlaTargetSerializer)
+    def get_next_response(self, ticket: Ticket) -> dict[str, Any]:
+        return self._target(ticket, "next_response")
+
+    @extend_schema_field(SlaTargetSerializer)
+    def get_resolution(self, ticket: Ticket) -> dict[str, Any]:
+        return self._target(ticket, "resolution")
+
+
+def _iso(value: Any) -> str | None:
+    return serializers.DateTimeField().to_representation(value) if value else None
+
+
 class TicketSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField(help_text="Short public code customers and agents quote.")
@@ -71,10 +113,18 @@ class TicketSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     first_response_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
+    sla = serializers.SerializerMethodField(help_text="The ticket's SLA policy, due times and breaches.")
 
     def get_tags(self, ticket: Ticket) -> list[str]:
         # Sorted here as well as in the selector's prefetch: a ticket just written has no prefetch.
         return sorted(tag.name for tag in ticket.tags.all())
+
+    @extend_schema_field(TicketSlaSerializer(allow_null=True))
+    def get_sla(self, ticket: Ticket) -> dict[str, Any] | None:
+        # From the ticket's own columns only, so a page of tickets costs no query more.
+        if ticket.sla_policy_id is None:
+            return None
+        return TicketSlaSerializer(ticket).data
 
 
 class ContactInputSerializer(StrictInputSerializer):

@@ -29,14 +29,18 @@ class TicketListApi(ListApiView):
     keyset_orderings = {
         "-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id"),
         "-updated_at": ("-updated_at", "-id"), "updated_at": ("updated_at", "id"),
+        # Only tickets with a running SLA clock (see get): keyset pages cannot step across nulls.
+        "sla_due": ("sla_due_at", "id"),
     }
 
     @extend_schema(tags=TICKETS, responses=TicketSerializer(many=True), summary="List tickets",
                    description="The tickets this key may see: all of them for an admin key; for an agent key, "
                    "those of the agent's departments, those assigned to the agent, and those with no department.")
     def get(self, request: Request) -> Response:
-        return self.paginated(selectors.ticket_list(actor=self.actor, filters=request.query_params),
-                              TicketSerializer)
+        tickets = selectors.ticket_list(actor=self.actor, filters=request.query_params)
+        if request.query_params.get("ordering") == "sla_due":
+            tickets = tickets.filter(sla_due_at__isnull=False)
+        return self.paginated(tickets, TicketSerializer)
 
     @extend_schema(tags=TICKETS, request=TicketCreateSerializer, responses={201: TicketSerializer},
                    summary="Open a ticket with the customer's first message")

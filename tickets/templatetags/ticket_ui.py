@@ -116,6 +116,9 @@ def _sentence(event: TicketEvent) -> str:
         return f"renamed the ticket from “{before}” to “{after}”"
     if kind == EventKind.RULE_APPLIED:
         return _rule_sentence(data)
+    sla_text = _sla_sentence(kind, data)
+    if sla_text is not None:
+        return sla_text
     return _routing_sentence(event, data) or event.get_kind_display().lower()
 
 
@@ -139,6 +142,31 @@ def _rule_sentence(data: dict) -> str:
     parts = [_rule_change(name, *values[:2]) for name, values in (data.get("changes") or {}).items()]
     parts.extend(data.get("also") or [])
     return f"fired: {'; '.join(parts)}" if parts else "fired (nothing to change)"
+
+
+_SLA_TARGETS = {"first_response": "first response", "next_response": "next response", "resolution": "resolution"}
+_EMAIL_KINDS = {
+    "acknowledgement": "an acknowledgement", "out_of_hours": "an out-of-hours reply", "reply": "a reply email",
+    "resolved": "a resolved email", "satisfaction": "a satisfaction request",
+}
+
+
+def _sla_sentence(kind: str, data: dict) -> str | None:
+    """SLA announcements and emails: "first response breached (due 3 Mar 2025, 10:00)"."""
+    target = _SLA_TARGETS.get(data.get("target"), data.get("target"))
+    if kind == EventKind.SLA_DUE_SOON:
+        return f"{target} due soon, at {_when(data.get('due_at'))}"
+    if kind == EventKind.SLA_BREACHED:
+        return f"{target} breached (was due {_when(data.get('due_at'))})"
+    if kind == EventKind.SLA_APPLIED:
+        before, after = (data.get("policy") or [None, None])[:2]
+        return f"set the SLA to {after}" + (f" (was {before})" if before else "")
+    if kind == EventKind.AUTO_REPLY_SENT:
+        return f"sent {_EMAIL_KINDS.get(data.get('kind'), 'an email')} to {data.get('to')}"
+    if kind == EventKind.EMAIL_FAILED:
+        return (f"could not deliver “{data.get('subject')}” to {data.get('to')} after {data.get('attempts')} "
+                f"attempts: {data.get('error')}")
+    return None
 
 
 def _routing_sentence(event: TicketEvent, data: dict) -> str | None:
