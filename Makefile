@@ -43,6 +43,7 @@ run: $(STAMP)
 			--concurrency=2 & helper=$$!; \
 	else \
 		$(BIN)/python manage.py routing_sweep & helper=$$!; \
+		$(BIN)/python manage.py sla_sweep & helper="$$helper $$!"; \
 	fi; \
 	trap "kill $$helper 2>/dev/null" EXIT INT TERM; \
 	echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"; \

@@ -180,7 +180,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@localhost")
 # long, and so on, before it is recorded as failed on the ticket's log.
 EMAIL_SEND_ATTEMPTS = env_int("EMAIL_SEND_ATTEMPTS", 5)
 EMAIL_RETRY_SECONDS = env_int("EMAIL_RETRY_SECONDS", 30)
-# How often the SLA sweep announces targets due soon or breached (beat; `make run` sweeps in routing_sweep).
+# How often the SLA sweep announces targets due soon or breached (beat; `make run`'s embedded default runs the
+# sla_sweep command).
 SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 60)
 
 # Channels: Redis layer when REDIS_URL is set, in-process otherwise (one server process only).

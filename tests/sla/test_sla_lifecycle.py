@@ -238,3 +238,23 @@ def test_sla_and_mail_events_read_as_sentences_in_the_log(acme, policy):
         sla.sla_apply(ticket=ticket, policy_id=gold.pk, actor=acme.admin)
         applied = event_line(events(ticket, EventKind.SLA_APPLIED)[0])
         assert applied == {"actor": "Acme Owner", "text": "set the SLA to Gold (was Standard)"}
+
+
+def test_the_beat_sweep_runs_for_every_tenant(acme, globex, policy):
+    from django.conf import settings
+    from django.core.management import call_command
+
+    assert {"task": "tickets.tasks.sla_sweep", "schedule": settings.SLA_SWEEP_SECONDS} in (
+        settings.CELERY_BEAT_SCHEDULE.values())
+    with tenant_context(globex.tenant):
+        theirs = business_hours.sla_policy_create(actor=globex.admin, name="Theirs", is_default=True,
+                                                  targets={"medium": {"first_response": 5}})
+    old = timezone.now() - timedelta(hours=2)
+    ours, their_ticket = acme.ticket(created_at=old), globex.ticket(created_at=old, department=None)
+    call_command("sla_sweep", "--once")
+    call_command("sla_sweep", "--once")
+    with tenant_context(acme.tenant):
+        assert [e.data["target"] for e in events(ours, EventKind.SLA_BREACHED)] == ["first_response"]
+    with tenant_context(globex.tenant):
+        assert fresh(their_ticket).sla_policy_id == theirs.pk
+        assert [e.data["target"] for e in events(their_ticket, EventKind.SLA_BREACHED)] == ["first_response"]
