@@ -44,6 +44,7 @@ class Grain(models.IntegerChoices):
     DAY = 1, "Day in the tenant's time zone, by department, agent and channel"
     DAY_DEPARTMENT = 2, "Day in the tenant's time zone, by department and channel (agent_id 0)"
     DAY_DEPARTMENT_ONLY = 3, "Day in the tenant's time zone, by department (agent_id 0, channel '')"
+    DAY_AGENT = 4, "Day in the tenant's time zone, by department and agent (channel '')"
 
 
 METRICS = (

@@ -95,7 +95,7 @@ def recompute_days(*, tenant_id: int, ranges: list[tuple[datetime, datetime]], t
     ranges = merge_ranges(ranges)
     if not ranges:
         return
-    _delete(tenant_id, (Grain.DAY, Grain.DAY_DEPARTMENT, Grain.DAY_DEPARTMENT_ONLY), ranges)
+    _delete(tenant_id, (Grain.DAY, Grain.DAY_DEPARTMENT, Grain.DAY_DEPARTMENT_ONLY, Grain.DAY_AGENT), ranges)
     facts, params = facts_sql(tenant_id=tenant_id, ranges=ranges)
     when, when_params = ranges_predicate("bucket", ranges)
     with connection.cursor() as cursor:
@@ -119,6 +119,13 @@ def recompute_days(*, tenant_id: int, ranges: list[tuple[datetime, datetime]], t
             FROM reports_reportrollup WHERE tenant_id = %s AND grain = %s AND ({when})
             GROUP BY tenant_id, bucket, department_id""",
             [Grain.DAY_DEPARTMENT_ONLY, tenant_id, Grain.DAY_DEPARTMENT, *when_params],
+        )
+        cursor.execute(
+            f"""INSERT INTO reports_reportrollup ({_INSERT_COLUMNS})
+            SELECT tenant_id, %s, bucket, department_id, agent_id, '', {_SUMS}
+            FROM reports_reportrollup WHERE tenant_id = %s AND grain = %s AND ({when})
+            GROUP BY tenant_id, bucket, department_id, agent_id""",
+            [Grain.DAY_AGENT, tenant_id, Grain.DAY, *when_params],
         )
 
 

@@ -244,7 +244,7 @@ def report_plan(query: ReportQuery) -> Plan:
     start, end = query.start, query.end
     # The coarsest daily rollup that still holds every dimension the report groups or filters by.
     if query.group_by == "agent" or query.agents:
-        grain = Grain.DAY
+        grain = Grain.DAY if query.group_by == "channel" or query.channels else Grain.DAY_AGENT
     elif query.group_by == "channel" or query.channels:
         grain = Grain.DAY_DEPARTMENT
     else:

@@ -66,7 +66,10 @@ def test_reports_read_days_in_the_tenant_zone_hours_in_other_whole_hour_zones_an
     with tenant_context(world.tenant):
         by_channel = report_plan(report_query_parse(actor=world.admin, params={**_params(), "group_by": "channel"}))
         by_agent = report_plan(report_query_parse(actor=world.admin, params={**_params(), "group_by": "agent"}))
-    assert (by_channel.day_grain, by_agent.day_grain) == (Grain.DAY_DEPARTMENT, Grain.DAY)
+        agent_channel = report_plan(report_query_parse(actor=world.admin, params={
+            **_params(), "group_by": "agent", "channel": "chat"}))
+    assert (by_channel.day_grain, by_agent.day_grain) == (Grain.DAY_DEPARTMENT, Grain.DAY_AGENT)
+    assert agent_channel.day_grain == Grain.DAY
     assert own.raw_ranges[-1][1] > state.rolled_until  # the tail after the watermark comes from the log
     assert other.hour_ranges and not other.day_ranges
     assert not half.day_ranges and not half.hour_ranges
