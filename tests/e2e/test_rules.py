@@ -86,6 +86,9 @@ def test_admin_builds_dry_runs_and_activates_a_social_rule(acme, page: Page, sig
     page.get_by_role("link", name="New rule").click()
     page.get_by_label("Name").fill("Social to Marketing")
     page.get_by_label("When", exact=True).select_option("ticket_created")
+    # The builder replaces the JSON fields, and shows only the trigger options the trigger takes.
+    expect(page.get_by_label("Conditions (JSON)")).to_be_hidden()
+    expect(page.get_by_label("After (minutes)")).to_be_hidden()
 
     for channel in ("twitter", "facebook"):
         page.get_by_role("button", name="Add group (or)").click()
