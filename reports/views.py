@@ -53,6 +53,9 @@ def _choices(request: HttpRequest) -> dict:
         "interval_choices": [(i, i.capitalize()) for i in selectors.INTERVALS],
         "group_choices": [(g, g.capitalize()) for g in selectors.GROUPINGS],
         "column_choices": [(c, COLUMN_LABELS[c]) for c in selectors.COLUMNS],
+        "ordering_choices": [("period_start", "Period"), ("group_label", "Group"),
+                             *((f"-{c}", f"{COLUMN_LABELS[c]}, highest first") for c in selectors.COLUMNS),
+                             *((c, f"{COLUMN_LABELS[c]}, lowest first") for c in selectors.COLUMNS)],
     }
 
 

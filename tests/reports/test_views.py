@@ -45,6 +45,14 @@ def test_the_report_page_shows_a_table_a_chart_and_an_export(world):
     assert "Support" in page
 
 
+def test_the_table_is_sorted_as_chosen(world):
+    page = _admin(world).get("/reports/", {**_range(), "interval": "range", "group_by": "agent",
+                                           "ordering": "-answers", "columns": "answers"}).content.decode()
+    values = [int(v) for v in re.findall(r'data-column="answers" data-value="(\d+)"', page)]
+    assert len(values) > 1 and values == sorted(values, reverse=True)
+    assert '<option value="-answers" selected>' in page
+
+
 def test_bad_parameters_show_form_errors(world):
     response = _admin(world).get("/reports/", {"interval": "fortnight", "tz": "Nowhere/City"})
     assert response.status_code == 400
