@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from helpdesk.tenancy import tenant_context
@@ -86,3 +87,11 @@ def test_the_beat_task_sweeps_every_tenant(acme, globex, worker):
     with worker():
         tasks.rules_time_sweep()
     assert [fresh(w, t).status for w, t in zip((acme, globex), tickets, strict=True)] == ["resolved", "resolved"]
+
+
+def test_the_embedded_sweep_command_runs_time_rules_too(acme, worker):
+    rule(acme, trigger="time_unassigned", trigger_options={"minutes": 5}, actions=[act("set_priority", "urgent")])
+    ticket = acme.ticket(created_at=timezone.now() - timedelta(minutes=6))
+    with worker():
+        call_command("routing_sweep", "--once")
+    assert fresh(acme, ticket).priority == 4
