@@ -181,9 +181,15 @@ class EmailTemplate(TenantOwnedModel):
 
     class Meta:
         ordering = ["kind", "id"]
+        # Two partial constraints rather than nulls_distinct=False, which SQLite (the embedded default) lacks.
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "department", "kind"], nulls_distinct=False, name="email_template_unique_kind"
+                fields=["tenant", "department", "kind"], condition=models.Q(department__isnull=False),
+                name="email_template_unique_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "kind"], condition=models.Q(department__isnull=True),
+                name="email_template_unique_company_kind",
             ),
         ]
 
@@ -203,7 +209,12 @@ class CannedResponse(TenantOwnedModel):
         ordering = ["shortcut", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "department", "shortcut"], nulls_distinct=False, name="canned_response_unique"
+                fields=["tenant", "department", "shortcut"], condition=models.Q(department__isnull=False),
+                name="canned_response_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "shortcut"], condition=models.Q(department__isnull=True),
+                name="canned_response_unique_company",
             ),
         ]
         indexes = [models.Index(fields=["tenant", "shortcut"], name="canned_response_shortcut_idx")]

@@ -434,7 +434,7 @@ def ticket_update(*, actor: Actor, ticket: Ticket, **changes: Any) -> Ticket:
         for kind, data in events:
             event_append(ticket=locked, kind=kind, actor=actor, data=data, at=now)
         sla.sla_ticket_changed(ticket=locked, before_status=previous_status, before_priority=previous_priority,
-                               actor=actor, now=now)
+                               before_department_id=previous_department_id, actor=actor, now=now)
         if locked.status == Status.RESOLVED and previous_status != Status.RESOLVED:
             mail.resolved_mail(ticket=locked, actor=actor)
         pushes = []

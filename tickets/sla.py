@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from departments.business_hours import schedule_for_department, sla_policy_for
-from departments.models import SlaPolicy, SlaTarget
+from departments.models import Department, SlaPolicy, SlaTarget
 from departments.schedules import (
     NeverOpen,
     Schedule,
@@ -184,13 +184,18 @@ def sla_message_added(*, ticket: Ticket, kind: str, before_status: str, actor: A
 
 
 def sla_ticket_changed(
-    *, ticket: Ticket, before_status: str, before_priority: int, actor: Actor | None, now: datetime,
+    *, ticket: Ticket, before_status: str, before_priority: int, before_department_id: int | None,
+    actor: Actor | None, now: datetime,
 ) -> None:
-    """Status and priority changes: pause, resume, resolve, reopen, and targets re-timed to the new priority."""
+    """Status, priority and department changes: pause, resume, resolve, reopen, targets re-timed to the new
+    priority, and a transferred ticket under its old department's policy moved to the new department's."""
+    events: list[tuple[str, dict]] = []
+    if ticket.department_id != before_department_id:
+        _follow_department(ticket, before_department_id, now, events)
     if ticket.sla_policy_id is None:
+        _log(ticket, events, actor, now)
         return
     schedule = schedule_for_department(department_id=ticket.department_id)
-    events: list[tuple[str, dict]] = []
     if ticket.status != before_status:
         if ticket.status == Status.RESOLVED:
             _finish(ticket, SlaTarget.RESOLUTION, now, events)
@@ -203,6 +208,36 @@ def sla_ticket_changed(
         _retime(ticket, ticket.sla_policy, before_priority, schedule, now)
     _save(ticket)
     _log(ticket, events, actor, now)
+
+
+def _follow_department(
+    ticket: Ticket, before_department_id: int | None, now: datetime, events: list[tuple[str, dict]],
+) -> None:
+    """A policy that came from the old department (or the company default) follows the ticket to the new
+    department; one chosen for the customer's group or applied by a rule stays."""
+    old_department_policy = None
+    if before_department_id is not None:
+        old_department_policy = (Department.objects.filter(pk=before_department_id)
+                                 .values_list("sla_policy_id", flat=True).first())
+    old_policy = ticket.sla_policy
+    expected_before = sla_policy_for(department_id=before_department_id, contact_email=ticket.contact.email)
+    if ticket.sla_policy_id not in (None, old_department_policy, getattr(expected_before, "pk", None)):
+        return
+    new_policy = sla_policy_for(department_id=ticket.department_id, contact_email=ticket.contact.email)
+    if (new_policy.pk if new_policy else None) == ticket.sla_policy_id:
+        return
+    ticket.sla_policy = new_policy
+    if new_policy is not None:
+        schedule = schedule_for_department(department_id=ticket.department_id)
+        if ticket.status in PAUSED_STATUSES and ticket.sla_paused_since is None:
+            ticket.sla_paused_since = now
+        _retime(ticket, old_policy, ticket.priority, schedule, now)
+    else:
+        for target in TARGETS:
+            _set(ticket, target, "due_at", None)
+    _save(ticket)
+    events.append((EventKind.SLA_APPLIED, {"policy": [old_policy.name if old_policy else None,
+                                                      new_policy.name if new_policy else None]}))
 
 
 def _retime(

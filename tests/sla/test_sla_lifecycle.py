@@ -258,3 +258,27 @@ def test_the_beat_sweep_runs_for_every_tenant(acme, globex, policy):
     with tenant_context(globex.tenant):
         assert fresh(their_ticket).sla_policy_id == theirs.pk
         assert [e.data["target"] for e in events(their_ticket, EventKind.SLA_BREACHED)] == ["first_response"]
+
+
+def test_a_transfer_moves_a_department_policy_but_keeps_a_customer_groups(acme, policy):
+    from departments import services as department_services
+
+    with tenant_context(acme.tenant):
+        fast = business_hours.sla_policy_create(actor=acme.admin, name="Fast",
+                                                targets={"medium": {"first_response": 10}})
+        vip = business_hours.sla_policy_create(actor=acme.admin, name="VIP", customer_domains=["vip.com"],
+                                               targets={"medium": {"first_response": 5}})
+        billing = department_services.department_create(actor=acme.admin, name="Billing", sla_policy=fast)
+    start = timezone.now().replace(microsecond=0) - timedelta(minutes=2)
+    ordinary = acme.ticket(created_at=start)
+    important = acme.ticket(created_at=start, contact=ContactData(email="boss@vip.com"))
+    with tenant_context(acme.tenant):
+        services.ticket_update(actor=acme.admin, ticket=ordinary, department=billing)
+        services.ticket_update(actor=acme.admin, ticket=important, department=billing)
+        moved = fresh(ordinary)
+        assert moved.sla_policy_id == fast.pk
+        # 2 of the old 60 minutes were used; the new terms give 10, so 8 are left.
+        assert moved.first_response_due_at == start + timedelta(minutes=10)
+        assert [e.data["policy"] for e in events(moved, EventKind.SLA_APPLIED)] == [["Standard", "Fast"]]
+        kept = fresh(important)
+        assert kept.sla_policy_id == vip.pk and not events(kept, EventKind.SLA_APPLIED)

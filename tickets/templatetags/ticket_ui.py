@@ -160,6 +160,8 @@ def _sla_sentence(kind: str, data: dict) -> str | None:
         return f"{target} breached (was due {_when(data.get('due_at'))})"
     if kind == EventKind.SLA_APPLIED:
         before, after = (data.get("policy") or [None, None])[:2]
+        if after is None:
+            return f"removed the SLA {before}"
         return f"set the SLA to {after}" + (f" (was {before})" if before else "")
     if kind == EventKind.AUTO_REPLY_SENT:
         return f"sent {_EMAIL_KINDS.get(data.get('kind'), 'an email')} to {data.get('to')}"
