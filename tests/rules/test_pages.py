@@ -12,7 +12,7 @@ from django.contrib.messages import get_messages
 from departments import services as department_services
 from departments.models import Department
 from helpdesk.tenancy import tenant_context
-from routing.models import Rule, RuleChange
+from routing.models import ParkedRuleRun, Rule, RuleChange
 from tests.rules.helpers import act, cond, rule
 from tests.web.conftest import signed_in
 
@@ -113,3 +113,14 @@ def test_agents_are_refused_and_another_tenants_rule_is_not_found(acme, globex):
     assert agent_page.post("/settings/rules/new/", {"name": "x"}).status_code == 403
     with tenant_context(globex.tenant):
         assert Rule.objects.filter(pk=theirs.pk).exists()
+
+
+def test_parked_runs_are_shown_with_their_error(acme, admin_page):
+    failing = rule(acme, name="Flaky")
+    ticket = acme.ticket()
+    with tenant_context(acme.tenant):
+        ParkedRuleRun.objects.create(tenant=acme.tenant, rule=failing, ticket=ticket, trigger="ticket_created",
+                                     error="RuntimeError: mail server on fire", attempts=3)
+    listing = admin_page.get("/settings/rules/").content.decode()
+    assert "1 failed run parked" in listing
+    assert "RuntimeError: mail server on fire" in listing and ticket.code in listing
