@@ -134,8 +134,49 @@ class Command(BaseCommand):
                 for name in member_of:
                     department_services.department_member_add(actor=admin, department=departments[name], agent=agent)
                 agents.append((agent, [departments[name] for name in member_of]))
+            self._business_hours_and_sla(admin, spec["time_zone"])
             self._create_tickets(tenant, spec["tickets"], list(departments.values()), agents, rng)
+            # After the tickets, so seeding does not mail every demo customer an acknowledgement.
+            self._templates_and_canned_responses(admin)
         return tenant
+
+    def _business_hours_and_sla(self, admin, time_zone: str) -> None:
+        from departments import business_hours
+
+        weekdays = ("mon", "tue", "wed", "thu", "fri")
+        business_hours.business_hours_create(
+            actor=admin, time_zone=time_zone, out_of_hours_reply=True,
+            weekly={day: [["08:00", "12:30"], ["13:30", "18:00"]] for day in weekdays},
+            holidays=[{"date": "2025-12-25", "name": "Christmas Day", "recurring": True},
+                      {"date": "2026-01-01", "name": "New Year's Day", "recurring": True}],
+        )
+        business_hours.sla_policy_create(actor=admin, name="Standard", is_default=True, targets={
+            "urgent": {"first_response": 30, "next_response": 60, "resolution": 240},
+            "high": {"first_response": 60, "next_response": 120, "resolution": 480},
+            "medium": {"first_response": 240, "next_response": 480, "resolution": 1440},
+            "low": {"first_response": 480, "next_response": 960, "resolution": 2880},
+        })
+        business_hours.sla_policy_create(actor=admin, name="Key accounts", customer_domains=["bigcustomer.example"],
+                                         targets={p: {"first_response": 30, "resolution": 480}
+                                                  for p in ("urgent", "high", "medium", "low")})
+
+    def _templates_and_canned_responses(self, admin) -> None:
+        from departments import replies
+
+        replies.email_template_create(
+            actor=admin, kind="acknowledgement", subject="[{{ticket_code}}] We received your message",
+            body="Hello {{customer_name}},\n\nthank you for contacting {{department}}. We will answer "
+                 "{{expected_response}} (by {{sla_due}}).\n\n{{signature}}",
+        )
+        replies.email_template_create(
+            actor=admin, kind="out_of_hours", subject="[{{ticket_code}}] We are closed right now",
+            body="Hello {{customer_name}},\n\nwe received your message outside our business hours and will "
+                 "answer after we open: {{next_opening}}.\n\n{{signature}}",
+        )
+        replies.canned_response_create(actor=admin, shortcut="thanks", title="Thanks for waiting",
+                                       body="Hello {{customer_name}}, thank you for your patience.")
+        replies.canned_response_create(actor=admin, shortcut="restart", title="Restart the device",
+                                       body="Could you switch the device off for 30 seconds and on again?")
 
     def _create_tickets(self, tenant, count, departments, agents, rng: random.Random) -> None:
         now = timezone.now()
