@@ -62,7 +62,7 @@ _COMPUTED = {
     "ratings_positive_pct": f"round(100.0 * sum(ratings_positive) / NULLIF({_RATED}, 0), 1)",
     "ratings_negative_pct": f"round(100.0 * sum(ratings_negative) / NULLIF({_RATED}, 0), 1)",
     "not_rated_pct": f"round(100.0 * sum(not_rated) / NULLIF({_RATED}, 0), 1)",
-    # Tickets carry no SLA targets yet: nothing to measure, so null rather than a made-up 0 or 100.
+    # Not measured yet (docs/reports.md, "Not yet"): null rather than a made-up 0 or 100.
     "sla_first_response_met_pct": "NULL::numeric",
     "sla_resolution_met_pct": "NULL::numeric",
 }

@@ -31,9 +31,9 @@ _HELP = {
     "ratings_negative_pct": "Bad ratings as a percentage of good + bad + not rated.",
     "not_rated": "Resolutions of tickets that have no rating.",
     "not_rated_pct": "Not rated as a percentage of good + bad + not rated.",
-    "sla_first_response_met_pct": "Percentage of first responses within their SLA target (null until SLAs "
-                                   "are reported).",
-    "sla_resolution_met_pct": "Percentage of resolutions within their SLA target (null until SLAs are reported).",
+    "sla_first_response_met_pct": "Percentage of first responses within their SLA target (null: not "
+                                   "measured yet).",
+    "sla_resolution_met_pct": "Percentage of resolutions within their SLA target (null: not measured yet).",
 }
 
 
