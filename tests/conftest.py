@@ -3,6 +3,8 @@ every test, exactly as in production."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.conf import settings
 from django.db import connections
@@ -28,6 +30,31 @@ def django_db_setup(django_db_setup, django_db_blocker):
         yield
         conn.close()
         conn.settings_dict["USER"] = owner
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_retries_when_servers_write():
+    """Empty the tables between transactional tests even while a server or worker process of the test still
+    writes (a closing browser tab's socket marks its agent gone; a beat ticks): TRUNCATE can deadlock with such
+    a write, and PostgreSQL then aborts one of the two. The flush is tried again; the app's write is not ours
+    to protect here."""
+    from django.db import OperationalError
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        for attempt in range(10):
+            try:
+                return original(self, sql_list)
+            except OperationalError as exc:
+                if attempt == 9 or "deadlock" not in str(exc).lower():
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original
 
 
 @pytest.fixture(autouse=True)
