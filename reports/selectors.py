@@ -157,9 +157,19 @@ def _single(params: Mapping[str, Any], name: str, default: str) -> str:
     return values[0] if values else default
 
 
+class ReportsUnavailable(ApplicationError):
+    """Reports are computed by PostgreSQL; the embedded SQLite default of `make run` has no reports."""
+
+    status_code = 503
+    code = "unavailable"
+
+
 def report_query_parse(*, actor: Actor, params: Mapping[str, Any]) -> ReportQuery:
     """Validate a report's parameters; a bad one raises ApplicationError naming it (HTTP 400), a department or
     agent the actor may not see raises NotFound (404), like one that does not exist."""
+    if connection.vendor != "postgresql":
+        raise ReportsUnavailable("Reports are computed by PostgreSQL: run the help desk with DATABASE_URL set "
+                                 "to see them (the embedded SQLite demo has none).")
     errors: dict[str, list[str]] = {}
     tenant = actor.tenant
     tz_name = _single(params, "tz", tenant.time_zone)

@@ -79,7 +79,7 @@ def report(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         context["errors"] = exc.fields
         context["error_message"] = exc.message
-        return render(request, "reports/report.html", context, status=400)
+        return render(request, "reports/report.html", context, status=exc.status_code)
     rows = selectors.report_rows(query=query)
     base = query.as_params()
     columns = list(query.columns)
