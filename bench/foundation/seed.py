@@ -436,7 +436,8 @@ def seed(*, tickets: int, contacts: int, agents: int, departments: int, rng_seed
     with loader.copies({
         "ticket": ("tickets_ticket", ["id", "tenant_id", "code", "subject", "channel", "status", "postponed_until",
                                       "priority", "created_at", "updated_at", "first_response_at", "resolved_at",
-                                      "assignee_id", "category_id", "contact_id", "department_id"]),
+                                      "assignee_id", "category_id", "contact_id", "department_id",
+                                      "sla_paused_seconds"]),
         "message": ("tickets_message", ["id", "tenant_id", "ticket_id", "kind", "author_agent_id", "author_label",
                                         "body", "created_at"]),
         "event": ("tickets_ticketevent", ["id", "tenant_id", "ticket_id", "kind", "actor_type", "actor_id",
@@ -446,7 +447,8 @@ def seed(*, tickets: int, contacts: int, agents: int, departments: int, rng_seed
     }) as copy_writers:
         writers.update(copy_writers)
         for n, row in enumerate(ticket_rows(), 1):
-            writers["ticket"].write_row(row)
+            # Seeded tickets carry no SLA policy; their paused time is zero like a new ticket's.
+            writers["ticket"].write_row((*row, 0))
             if n % 100_000 == 0:
                 log(f"  {n:>10,} tickets  {time.perf_counter() - started:6.1f} s")
     loader.counts.update({
