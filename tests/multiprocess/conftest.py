@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import pytest
 import redis
@@ -19,6 +20,7 @@ from django.db import connections
 from departments.models import AgentProfile
 from helpdesk.middleware import SESSION_TENANT_KEY
 from helpdesk.models import Tenant
+from routing.models import Chat, ChatWidget
 from tests.multiprocess.cluster import Cluster
 from tests.multiprocess.streams import ClientLoop, StreamClient
 
@@ -93,5 +95,17 @@ def agent_tab(client_loop: ClientLoop):
 
     def make(agent: AgentProfile, tenant: Tenant) -> StreamClient:
         return StreamClient(client_loop, path="/ws/agent/", headers={"Cookie": session_cookie(agent, tenant)})
+
+    return make
+
+
+@pytest.fixture
+def visitor_tab(client_loop: ClientLoop):
+    """``visitor_tab(widget, chat, token)``: the chat visitor's widget on a page of one of the widget's sites (the
+    client's Origin), not yet connected."""
+
+    def make(widget: ChatWidget, chat: Chat, token: str) -> StreamClient:
+        query = urlencode({"key": widget.key, "chat": chat.pk, "token": token})
+        return StreamClient(client_loop, path=f"/ws/chat/?{query}", headers={})
 
     return make

@@ -2,7 +2,7 @@
 reconnects with ``?after=<that>`` and asks for a ``sync``. It runs on an event loop in a background thread, so
 the test's own thread can meanwhile create tickets through the services with Django's ordinary sync ORM.
 
-Nothing here knows what an event means or whose stream it is: an agent's socket and (later) a chat visitor's
+Nothing here knows what an event means or whose stream it is: an agent's socket and a chat visitor's
 socket are both a ``StreamClient`` with their own path and headers, checked with ``delivery_report``.
 """
 
@@ -106,7 +106,8 @@ class StreamClient:
     # -- on the loop -----------------------------------------------------------------------------------------
 
     async def _connect(self, server_name: str, ws_url: str, after: int) -> StreamSocket:
-        connection = await connect(f"{ws_url}{self.path}?after={after}", origin=ORIGIN,
+        separator = "&" if "?" in self.path else "?"  # a visitor's path carries its chat in the query
+        connection = await connect(f"{ws_url}{self.path}{separator}after={after}", origin=ORIGIN,
                                    additional_headers=self.headers, open_timeout=10, proxy=None)
         hello = json.loads(await asyncio.wait_for(connection.recv(), timeout=10))
         if hello.get("type") != "hello":
