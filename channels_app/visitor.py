@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
 from channels_app.streams import StreamConsumer, query_int
@@ -102,8 +103,10 @@ class VisitorConsumer(StreamConsumer):
         kind = content.get("type")
         ref = content.get("ref")
         if kind == "message":
-            if widgets.rate_limit_hit(bucket=f"msg:{self.visitor_key}", limit=MESSAGES_PER_WINDOW,
-                                      window_seconds=MESSAGE_WINDOW_SECONDS):
+            # The counter lives in the shared cache (Redis): counted off the event loop, like database work.
+            if await sync_to_async(widgets.rate_limit_hit)(bucket=f"msg:{self.visitor_key}",
+                                                          limit=MESSAGES_PER_WINDOW,
+                                                          window_seconds=MESSAGE_WINDOW_SECONDS):
                 await self._error("rate_limited", f"You are sending messages too fast: at most "
                                   f"{MESSAGES_PER_WINDOW} every {MESSAGE_WINDOW_SECONDS} seconds.", ref)
                 return
