@@ -54,7 +54,26 @@ SELECT e.created_at AS at, e.ticket_id, e.kind, e.channel, e.data,
   END AS has_call_record,
   CASE WHEN e.kind = 'status_changed' AND e.data -> 'status' ->> 1 = 'resolved' THEN NOT EXISTS (
       SELECT 1 FROM reports_rating r WHERE r.tenant_id = e.tenant_id AND r.ticket_id = e.ticket_id)
-  END AS resolved_unrated
+  END AS resolved_unrated,
+  -- SLA met (true), missed (false) or no target (null), read from the ticket's SLA columns. First response:
+  -- at the ticket's first reply (the target has one episode, and its columns stay put once it is answered).
+  CASE WHEN e.kind = 'agent_reply' THEN (
+      SELECT t.first_response_breached_at IS NULL AND e.created_at <= t.first_response_due_at
+      FROM tickets_ticket t WHERE t.tenant_id = e.tenant_id AND t.id = e.ticket_id
+        AND t.first_response_due_at IS NOT NULL AND NOT EXISTS (
+          SELECT 1 FROM tickets_ticketevent p WHERE p.tenant_id = e.tenant_id AND p.ticket_id = e.ticket_id
+            AND p.kind = 'agent_reply' AND p.id < e.id))
+  END AS first_response_sla_met,
+  -- Resolution: the columns describe the current episode only, so only the resolution that ended it counts:
+  -- the ticket's latest resolution while it is still resolved (rollups recompute the hours of a ticket's
+  -- earlier resolutions when it is resolved or reopened again, see rollups.py).
+  CASE WHEN e.kind = 'status_changed' AND e.data -> 'status' ->> 1 = 'resolved' THEN (
+      SELECT t.resolution_breached_at IS NULL AND e.created_at <= t.resolution_due_at
+      FROM tickets_ticket t WHERE t.tenant_id = e.tenant_id AND t.id = e.ticket_id AND t.status = 'resolved'
+        AND t.resolution_due_at IS NOT NULL AND NOT EXISTS (
+          SELECT 1 FROM tickets_ticketevent n WHERE n.tenant_id = e.tenant_id AND n.ticket_id = e.ticket_id
+            AND n.kind = 'status_changed' AND n.data -> 'status' ->> 1 = 'resolved' AND n.id > e.id))
+  END AS resolution_sla_met
 FROM tickets_ticketevent e
 WHERE e.tenant_id = %s AND e.kind IN ({kinds}) AND ({when})
 -- OFFSET 0 keeps this a separate step: pulled up into the outer query, each duration's subqueries would run
@@ -88,6 +107,10 @@ SELECT x.at, x.ticket_id, x.department_id, x.agent_id, x.channel,
   (x.kind = 'call_missed')::int AS missed_calls,
   CASE WHEN x.kind = 'call_ended' THEN COALESCE((x.data ->> 'duration_seconds')::bigint, 0) ELSE 0 END
     AS call_seconds,
+  (x.first_response_sla_met IS NOT NULL)::int AS sla_first_response_count,
+  COALESCE(x.first_response_sla_met, false)::int AS sla_first_response_met,
+  (x.resolution_sla_met IS NOT NULL)::int AS sla_resolution_count,
+  COALESCE(x.resolution_sla_met, false)::int AS sla_resolution_met,
   0 AS ratings_positive, 0 AS ratings_negative,
   COALESCE(x.resolved_unrated, false)::int AS not_rated
 FROM ({inner}) x

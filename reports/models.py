@@ -51,7 +51,8 @@ METRICS = (
     "tickets_created", "tickets_resolved", "answers", "first_response_count", "first_response_ms",
     "response_count", "response_ms", "incoming_messages", "chats", "incoming_chats", "finished_chats",
     "missed_chats", "chat_messages", "pickup_count", "pickup_ms", "chat_duration_count", "chat_duration_ms",
-    "calls", "incoming_calls", "finished_calls", "missed_calls", "call_seconds", "ratings_positive",
+    "calls", "incoming_calls", "finished_calls", "missed_calls", "call_seconds", "sla_first_response_count",
+    "sla_first_response_met", "sla_resolution_count", "sla_resolution_met", "ratings_positive",
     "ratings_negative", "not_rated",
 )
 
@@ -86,6 +87,10 @@ class ReportRollup(TenantOwnedModel):
     finished_calls = models.IntegerField(default=0)
     missed_calls = models.IntegerField(default=0)
     call_seconds = models.BigIntegerField(default=0)
+    sla_first_response_count = models.IntegerField(default=0)
+    sla_first_response_met = models.IntegerField(default=0)
+    sla_resolution_count = models.IntegerField(default=0)
+    sla_resolution_met = models.IntegerField(default=0)
     ratings_positive = models.IntegerField(default=0)
     ratings_negative = models.IntegerField(default=0)
     not_rated = models.IntegerField(default=0)

@@ -8,6 +8,7 @@ stored sum, so running it twice, or over a range already rolled up, changes noth
 - hours before the watermark into which an event arrived late (an import with an old time, or a transaction
   that committed out of id order): found by re-reading the log above an id that is safe (see RollupState);
 - hours marked dirty by a rating given or changed;
+- hours of the resolutions and replies of tickets whose SLA episode may have changed since (see facts.py);
 - the days in the tenant's time zone that these hours complete or touch.
 
 Everything after the watermark, and every dirty hour, is read from the log by reports, so figures are current.
@@ -185,7 +186,19 @@ def rollup_run(*, now: datetime | None = None, max_hours: int = MAX_HOURS_PER_RU
             [state.rolled_until, tenant.pk, state.scan_from_id],
         )
         max_id, late = cursor.fetchone()
-    late_hours = [h.replace(tzinfo=UTC) for h in (late or [])]
+        # The SLA figures read the ticket's SLA columns, which describe its current episode: a ticket resolved
+        # or reopened again, or put under other terms, changes the figures of its earlier resolutions and
+        # replies without a new event in their hours.
+        cursor.execute(
+            """SELECT array_agg(DISTINCT date_trunc('hour', r.created_at AT TIME ZONE 'UTC'))
+               FROM tickets_ticketevent r
+               WHERE r.tenant_id = %s AND r.kind IN ('status_changed', 'agent_reply') AND r.created_at < %s
+                 AND r.ticket_id IN (SELECT n.ticket_id FROM tickets_ticketevent n WHERE n.tenant_id = %s
+                   AND n.id > %s AND n.kind IN ('status_changed', 'customer_message', 'sla_applied'))""",
+            [tenant.pk, state.rolled_until, tenant.pk, state.scan_from_id],
+        )
+        (sla_touched,) = cursor.fetchone()
+    late_hours = [h.replace(tzinfo=UTC) for h in (late or []) + (sla_touched or [])]
     dirty = list(DirtyHour.objects.values_list("id", "hour"))
     dirty_hours = [floor_hour(h) for _, h in dirty if h < state.rolled_until]
 

@@ -62,9 +62,9 @@ _COMPUTED = {
     "ratings_positive_pct": f"round(100.0 * sum(ratings_positive) / NULLIF({_RATED}, 0), 1)",
     "ratings_negative_pct": f"round(100.0 * sum(ratings_negative) / NULLIF({_RATED}, 0), 1)",
     "not_rated_pct": f"round(100.0 * sum(not_rated) / NULLIF({_RATED}, 0), 1)",
-    # Not measured yet (docs/reports.md, "Not yet"): null rather than a made-up 0 or 100.
-    "sla_first_response_met_pct": "NULL::numeric",
-    "sla_resolution_met_pct": "NULL::numeric",
+    "sla_first_response_met_pct":
+        "round(100.0 * sum(sla_first_response_met) / NULLIF(sum(sla_first_response_count), 0), 1)",
+    "sla_resolution_met_pct": "round(100.0 * sum(sla_resolution_met) / NULLIF(sum(sla_resolution_count), 0), 1)",
 }
 NO_GROUP_LABELS = {"department": "No department", "agent": "Unassigned", "tag": "No tags"}
 

@@ -31,9 +31,10 @@ _HELP = {
     "ratings_negative_pct": "Bad ratings as a percentage of good + bad + not rated.",
     "not_rated": "Resolutions of tickets that have no rating.",
     "not_rated_pct": "Not rated as a percentage of good + bad + not rated.",
-    "sla_first_response_met_pct": "Percentage of first responses within their SLA target (null: not "
-                                   "measured yet).",
-    "sla_resolution_met_pct": "Percentage of resolutions within their SLA target (null: not measured yet).",
+    "sla_first_response_met_pct": "Percentage of first responses with an SLA target that met it (null: none "
+                                   "had a target).",
+    "sla_resolution_met_pct": "Percentage of resolutions with an SLA target (the ticket's latest, while still "
+                               "resolved) that met it (null: none had a target).",
 }
 
 

@@ -24,7 +24,7 @@ from helpdesk.tenancy import tenant_context
 from reports.models import Rating
 from tests.factories import TenantWorld
 from tickets import services as ticket_services
-from tickets.models import CallRecord, Channel, Tag, TicketEvent
+from tickets.models import CallRecord, Channel, Tag, Ticket, TicketEvent
 
 
 @dataclass
@@ -37,6 +37,8 @@ class Generated:
 def generate(world: TenantWorld, *, seed: int, tickets: int = 70, days: int = 45,
              now: datetime | None = None) -> Generated:
     rng = random.Random(seed)
+    # SLA draws come from their own stream, so the activity itself stays what it was for a given seed.
+    sla_rng = random.Random(f"{seed}-sla")
     now = now or timezone.now()
     with tenant_context(world.tenant):
         billing = department_services.department_create(actor=world.admin, name=f"Billing {seed}",
@@ -75,6 +77,9 @@ def generate(world: TenantWorld, *, seed: int, tickets: int = 70, days: int = 45
             if channel == Channel.CALL and rng.random() < 0.8:
                 CallRecord.objects.create(ticket=ticket, caller_number="+1 555 0100", started_at=t)
             resolved = False
+            # The ticket row as the SLA clocks would leave it: the current resolution episode starts at
+            # creation or the last reopening; the first reply and the last resolution end the targets.
+            status, episode_start, first_reply_at, resolved_at = None, created, None, None
             for _ in range(rng.randint(0, 9)):
                 t = t + timedelta(seconds=rng.randint(5, 20000))
                 if t >= now:
@@ -83,6 +88,7 @@ def generate(world: TenantWorld, *, seed: int, tickets: int = 70, days: int = 45
                                    "reopen", "transfer", "chat_ended", "call", "note_added"])
                 if kind == "agent_reply":
                     log("agent_reply", {"message_id": 0}, actor=rng.choice(agents).pk, at=t)
+                    first_reply_at = first_reply_at or t
                 elif kind == "customer_message":
                     log("customer_message", at=t)
                 elif kind == "assigned":
@@ -91,8 +97,10 @@ def generate(world: TenantWorld, *, seed: int, tickets: int = 70, days: int = 45
                 elif kind == "resolve":
                     log("status_changed", {"status": ["open", "resolved"]}, at=t)
                     resolved = True
+                    status, resolved_at = "resolved", t
                 elif kind == "reopen":
                     log("status_changed", {"status": ["resolved", "open"]}, at=t)
+                    status, episode_start, resolved_at = "open", t, None
                 elif kind == "transfer":
                     target = rng.choice([*departments, None])
                     state["department"] = target.pk if target else None
@@ -111,6 +119,12 @@ def generate(world: TenantWorld, *, seed: int, tickets: int = 70, days: int = 45
                         log("call_missed", {"call_id": 0}, at=t)
                 else:
                     log("note_added", at=t)
+            if sla_rng.random() < 0.7:
+                _sla_columns_set(sla_rng, ticket.pk, now=now, status=status, created=created,
+                                 episode_start=episode_start, first_reply_at=first_reply_at,
+                                 resolved_at=resolved_at)
+            elif status:
+                Ticket.objects.filter(pk=ticket.pk).update(status=status)
             if resolved and rng.random() < 0.6:
                 rated_at = min(now - timedelta(seconds=1), t + timedelta(seconds=rng.randint(1, 90000)))
                 Rating.objects.create(
@@ -119,6 +133,22 @@ def generate(world: TenantWorld, *, seed: int, tickets: int = 70, days: int = 45
                     created_at=rated_at, updated_at=rated_at,
                 )
     return Generated(departments=[d.pk for d in departments], agents=[a.pk for a in agents], tickets=ticket_ids)
+
+
+def _sla_columns_set(rng: random.Random, ticket_id: int, *, now: datetime, status: str | None,
+                     created: datetime, episode_start: datetime, first_reply_at: datetime | None,
+                     resolved_at: datetime | None) -> None:
+    """Due times a few minutes to a day after each target's start, so some targets are met and some
+    breached; a breach is recorded when the work was late or is still undone after the due time."""
+    first_due = created + timedelta(seconds=rng.randint(60, 30000))
+    resolution_due = episode_start + timedelta(seconds=rng.randint(600, 60000))
+    first_late = (first_reply_at or now) > first_due
+    resolution_late = (resolved_at or now) > resolution_due
+    Ticket.objects.filter(pk=ticket_id).update(
+        status=status or "new",
+        first_response_due_at=first_due, first_response_breached_at=first_due if first_late else None,
+        resolution_due_at=resolution_due, resolution_breached_at=resolution_due if resolution_late else None,
+    )
 
 
 # --- the reference ----------------------------------------------------------------------------------------
@@ -146,7 +176,13 @@ def reference_facts(tenant_id: int) -> list[dict[str, Any]]:
         cursor.execute("SELECT ticket_id, value, agent_id, department_id, channel, created_at FROM reports_rating "
                        "WHERE tenant_id = %s", [tenant_id])
         ratings = cursor.fetchall()
+        cursor.execute("""SELECT id, status, first_response_due_at, first_response_breached_at, resolution_due_at,
+                                 resolution_breached_at FROM tickets_ticket WHERE tenant_id = %s""", [tenant_id])
+        sla = {r[0]: r[1:] for r in cursor.fetchall()}
     rated = {r[0] for r in ratings}
+    # Each ticket's latest resolution: the one that ended its current resolution episode.
+    last_resolution = {e[1]: e[0] for e in events
+                       if e[2] == "status_changed" and _new_status(e[8]) == "resolved"}
     history: dict[int, list[tuple]] = defaultdict(list)
     facts = []
     for event in events:
@@ -167,10 +203,18 @@ def reference_facts(tenant_id: int) -> list[dict[str, Any]]:
         elif kind == "status_changed" and data.get("status", [None, None])[1] == "resolved":
             fact["tickets_resolved"] = 1
             fact["not_rated"] = int(ticket_id not in rated)
+            status, _, _, resolution_due, resolution_breached = sla[ticket_id]
+            if status == "resolved" and resolution_due is not None and last_resolution[ticket_id] == _id:
+                fact["sla_resolution_count"] = 1
+                fact["sla_resolution_met"] = int(resolution_breached is None and at <= resolution_due)
         elif kind == "agent_reply":
             fact["answers"] = 1
             fact["chat_messages"] = int(channel == "chat")
             replies = [e for e in before if e[2] == "agent_reply"]
+            _, first_due, first_breached, _, _ = sla[ticket_id]
+            if not replies and first_due is not None:
+                fact["sla_first_response_count"] = 1
+                fact["sla_first_response_met"] = int(first_breached is None and at <= first_due)
             if not replies:
                 created = [e for e in before if e[2] == "created"]
                 if created:
@@ -215,6 +259,14 @@ def reference_facts(tenant_id: int) -> list[dict[str, Any]]:
         fact["ratings_positive" if value == "positive" else "ratings_negative"] = 1
         facts.append(fact)
     return facts
+
+
+def _new_status(data: Any) -> str | None:
+    if isinstance(data, str):
+        import json
+
+        data = json.loads(data)
+    return (data.get("status") or [None, None])[1]
 
 
 def _round(value: Decimal, places: int) -> float:
@@ -296,7 +348,8 @@ def reference_report(facts: list[dict], *, tenant_id: int, date_from: date, date
             ratings_positive_pct=_pct(s["ratings_positive"], rated),
             ratings_negative_pct=_pct(s["ratings_negative"], rated),
             not_rated_pct=_pct(s["not_rated"], rated),
-            sla_first_response_met_pct=None, sla_resolution_met_pct=None,
+            sla_first_response_met_pct=_pct(s["sla_first_response_met"], s["sla_first_response_count"]),
+            sla_resolution_met_pct=_pct(s["sla_resolution_met"], s["sla_resolution_count"]),
         )
         rows[key] = row
     return rows

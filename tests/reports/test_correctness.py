@@ -89,3 +89,18 @@ def test_filters_match_the_raw_tables(world, admin_client):
                channels=("chat", "call"))
         _check(admin_client, facts, acme.tenant.pk, tz=tz, interval="month", group_by="channel", tags=("vip",))
         _check(admin_client, facts, acme.tenant.pk, tz=tz, interval="range", group_by="tag", tags=("vip", "bug"))
+
+
+def test_the_activity_has_sla_targets_met_and_missed_and_the_api_shows_both(world, admin_client):
+    acme, _ = world
+    facts = reference_facts(acme.tenant.pk)
+    for target in ("first_response", "resolution"):
+        counted = sum(f[f"sla_{target}_count"] for f in facts)
+        met = sum(f[f"sla_{target}_met"] for f in facts)
+        assert 0 < met < counted, (target, met, counted)
+    today = timezone.now().date()
+    rows = admin_client.get(URL, {"date_from": (today - timedelta(days=50)).isoformat(),
+                                  "date_to": today.isoformat(), "interval": "range", "group_by": "channel",
+                                  "tz": "UTC"}).json()["rows"]
+    for column in ("sla_first_response_met_pct", "sla_resolution_met_pct"):
+        assert any(row[column] is not None and 0 < row[column] < 100 for row in rows), column

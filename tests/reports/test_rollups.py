@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Sum
 from django.utils import timezone
 
 from helpdesk.tenancy import tenant_context
@@ -52,7 +53,8 @@ def _params(tz="Europe/Prague", interval="day", group_by="department"):
 def _rollup_snapshot() -> list[tuple]:
     return sorted(ReportRollup.objects.values_list(
         "grain", "bucket", "department_id", "agent_id", "channel", "tickets_created", "answers", "response_ms",
-        "not_rated", "ratings_positive"))
+        "not_rated", "ratings_positive", "sla_first_response_count", "sla_first_response_met", "sla_resolution_count",
+        "sla_resolution_met"))
 
 
 def test_reports_read_days_in_the_tenant_zone_hours_in_other_whole_hour_zones_and_the_log_otherwise(world):
@@ -136,4 +138,26 @@ def test_a_dirty_hour_is_read_from_the_log_until_the_next_run(world):
     with tenant_context(world.tenant):
         rollups.rollup_run()
         assert not DirtyHour.objects.exists()
+    assert _rows(world) == _expected(world)
+
+
+def _hourly_sla_resolutions() -> int:
+    return ReportRollup.objects.filter(grain=Grain.HOUR).aggregate(n=Sum("sla_resolution_count"))["n"]
+
+
+def test_reopening_a_ticket_takes_its_earlier_resolution_out_of_the_rolled_up_sla_figures(world):
+    with tenant_context(world.tenant):
+        ticket = Ticket.objects.filter(status="resolved", resolution_due_at__isnull=False).first()
+        resolution = TicketEvent.objects.filter(ticket=ticket, kind="status_changed").order_by("-id").first()
+        assert resolution.created_at < timezone.now() - timedelta(hours=2)  # its hour is rolled up
+        before = _hourly_sla_resolutions()
+        # Reopened now, as the ticket service would: a new episode on the ticket row, an event in the log.
+        Ticket.objects.filter(pk=ticket.pk).update(
+            status="open", resolution_due_at=timezone.now() + timedelta(hours=8), resolution_breached_at=None)
+        TicketEvent.objects.create(ticket=ticket, kind="status_changed", data={"status": ["resolved", "open"]},
+                                   channel=ticket.channel, department_id_at_event=ticket.department_id,
+                                   actor_type="system")
+        rollups.rollup_run(now=timezone.now() + timedelta(minutes=1))
+        after = _hourly_sla_resolutions()
+    assert after == before - 1
     assert _rows(world) == _expected(world)
