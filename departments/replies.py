@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -32,6 +33,8 @@ PLACEHOLDERS: dict[str, str] = {
     "next_opening": "When the department opens next (out-of-hours replies).",
     "message": "The agent's reply text (reply emails).",
     "signature": "The department's signature.",
+    "rating_link": "The link where the customer rates the ticket good or bad, with a comment (resolved and "
+                   "satisfaction mails; it works once the ticket is resolved).",
 }
 _PLACEHOLDER_RE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
@@ -63,6 +66,23 @@ def _check_department(department: Department | None) -> None:
 
 
 # --- email templates --------------------------------------------------------------------------------------
+
+# The texts a new resolved or satisfaction template starts from (the settings page fills them in); both ask
+# for a rating, since the customer can only rate through the link a mail carries.
+DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
+    TemplateKind.RESOLVED: (
+        "Resolved: {{ticket_subject}} [{{ticket_code}}]",
+        "Hello {{customer_name}},\n\nwe have resolved your request {{ticket_code}}. If something is still "
+        "not right, just reply to this email.\n\nHow did we do? Rate our answer here: {{rating_link}}"
+        "\n\n{{signature}}",
+    ),
+    TemplateKind.SATISFACTION: (
+        "How did we do? [{{ticket_code}}]",
+        "Hello {{customer_name}},\n\nyour request {{ticket_code}} ({{ticket_subject}}) was resolved. Was our "
+        "help good or bad? Tell us in one click, with a comment if you like:\n\n{{rating_link}}"
+        "\n\n{{signature}}",
+    ),
+}
 
 TEMPLATE_FIELDS = ("subject", "body", "enabled")
 
@@ -224,11 +244,15 @@ SAMPLE_VALUES = {
 }
 
 
+def _sample_values() -> dict[str, str]:
+    return {**SAMPLE_VALUES, "rating_link": f"{settings.PUBLIC_BASE_URL}/rate/sample-token/"}
+
+
 def email_template_preview(*, subject: str, body: str, department: Department | None) -> tuple[str, str]:
     """The template filled in for a sample ticket, or field errors for unknown placeholders (as at save time)."""
     errors = _placeholder_errors(subject=subject, body=body)
     if errors:
         raise ApplicationError("Please correct the template.", fields=errors)
-    values = {**SAMPLE_VALUES, "department": department.name if department else require_active_tenant().name,
+    values = {**_sample_values(), "department": department.name if department else require_active_tenant().name,
               "signature": department.signature if department else ""}
     return placeholders_render(subject, values), placeholders_render(body, values)

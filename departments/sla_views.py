@@ -164,6 +164,11 @@ def email_template_edit(request: HttpRequest, template_id: int | None = None) ->
     else:
         initial = ({"department": template.department_id, "kind": template.kind, "subject": template.subject,
                     "body": template.body, "enabled": template.enabled} if template else None)
+        kind = request.GET.get("kind", "")
+        if template is None and kind in replies.DEFAULT_TEXTS:
+            # A new resolved or satisfaction template starts from the suggested text (with its rating link).
+            subject, body = replies.DEFAULT_TEXTS[kind]
+            initial = {"kind": kind, "subject": subject, "body": body, "enabled": True}
         form = EmailTemplateForm(initial=initial)
         if template is not None:
             form.fields["department"].disabled = form.fields["kind"].disabled = True

@@ -176,6 +176,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@localhost")
+# Where customers reach the help desk: links sent out of it (a mail's rating link, the chat widget's rating
+# prompt) are absolute on this address.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # A mail the backend refuses is tried this many times in all, waiting EMAIL_RETRY_SECONDS, then twice as
 # long, and so on, before it is recorded as failed on the ticket's log.
 EMAIL_SEND_ATTEMPTS = env_int("EMAIL_SEND_ATTEMPTS", 5)

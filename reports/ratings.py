@@ -1,8 +1,9 @@
 """Customers' satisfaction ratings: the tokenised link they follow, and giving or changing a rating.
 
-The link carries a signed token naming the tenant and ticket, so sending it needs no write and any number of
-emails may carry one; a rating stores only the token's hash. A rating is counted for the agent and department
-the ticket had when it was rated. docs/reports.md says how ratings enter the reports.
+The link carries a signed token naming the tenant and ticket (made by tickets.rating_links, where the mails and
+the chat widget offer it), so sending it needs no write and any number of emails may carry one; a rating stores
+only the token's hash. A rating is counted for the agent and department the ticket had when it was rated.
+docs/reports.md says how ratings enter the reports.
 """
 
 from __future__ import annotations
@@ -11,10 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
-from django.core import signing
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from helpdesk.errors import ApplicationError, NotFound
@@ -22,23 +20,12 @@ from helpdesk.models import Tenant
 from reports.models import Rating, RatingValue
 from reports.rollups import hours_mark_dirty
 from tickets.models import Status, Ticket, TicketEvent
+from tickets.rating_links import rating_link_for as rating_link_for  # re-exported: links are made in tickets
+from tickets.rating_links import rating_token_load
 
-SALT = "reports.rating"
-LINK_VALID = timedelta(days=60)
 # A customer may change their mind for a while; after that the rating is part of settled figures.
 CHANGEABLE_FOR = timedelta(days=7)
 MAX_COMMENT_CHARS = 2000
-
-
-def rating_link_for(ticket: Ticket, *, base_url: str | None = None) -> str:
-    """The link a customer follows to rate ``ticket`` (for the resolution email and the chat widget's prompt).
-
-    Absolute when ``base_url`` or the PUBLIC_BASE_URL setting is given, else a path.
-    """
-    token = signing.dumps({"t": ticket.tenant_id, "k": ticket.pk}, salt=SALT, compress=True)
-    path = reverse("rating", kwargs={"token": token})
-    base = base_url if base_url is not None else getattr(settings, "PUBLIC_BASE_URL", "")
-    return f"{base.rstrip('/')}{path}" if base else path
 
 
 @dataclass(frozen=True)
@@ -51,12 +38,11 @@ class RatingTarget:
 def rating_token_read(*, token: str) -> RatingTarget:
     """Who a rating link is for. A forged, mangled or expired token, or a gone tenant, is NotFound."""
     try:
-        data = signing.loads(token, salt=SALT, max_age=LINK_VALID)
-        tenant = Tenant.objects.get(pk=int(data["t"]))
-        ticket_id = int(data["k"])
-    except (signing.BadSignature, Tenant.DoesNotExist, KeyError, TypeError, ValueError) as exc:
+        named = rating_token_load(token)
+        tenant = Tenant.objects.get(pk=named.tenant_id)
+    except (ValueError, Tenant.DoesNotExist) as exc:
         raise NotFound("This rating link is not valid or has expired.") from exc
-    return RatingTarget(tenant=tenant, ticket_id=ticket_id,
+    return RatingTarget(tenant=tenant, ticket_id=named.ticket_id,
                         token_hash=hashlib.sha256(token.encode()).hexdigest())
 
 

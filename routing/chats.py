@@ -28,6 +28,7 @@ from helpdesk.principals import Actor
 from routing.models import Chat, ChatEndedBy, ChatWidget
 from routing.widgets import chat_available
 from tickets.models import ACTIVE_STATUSES, ActorType, Channel, Contact, EventKind, Message, MessageKind, Status, Ticket
+from tickets.rating_links import rating_link_for
 from tickets.services import ContactData, event_append, message_add, ticket_create, ticket_update
 
 MAX_MESSAGE_CHARS = 5000
@@ -329,10 +330,20 @@ def chat_end(*, actor: Actor, chat: Chat) -> Chat:
         if ticket.status != Status.RESOLVED:
             ticket_update(actor=actor, ticket=ticket, status=Status.RESOLVED)
         push.publish([
-            push.Push(push.chat_stream(ticket.pk), push.VISITOR_CHAT_ENDED, {"by": ChatEndedBy.AGENT}),
+            push.Push(push.chat_stream(ticket.pk), push.VISITOR_CHAT_ENDED,
+                      _visitor_ended_payload(ticket, resolved=True)),
             push.Push(push.agent_stream(ticket.assignee_id), push.CHAT_ENDED, {"ticket_id": ticket.pk}),
         ])
     return chat
+
+
+def _visitor_ended_payload(ticket: Ticket, *, resolved: bool) -> dict[str, Any]:
+    """What the visitor's widget is told when an agent's side ends the chat: with the link to rate it when the
+    ticket is resolved (one marked spam cannot be rated, so its visitor is not asked)."""
+    payload: dict[str, Any] = {"by": ChatEndedBy.AGENT}
+    if resolved:
+        payload["rating_link"] = rating_link_for(ticket)
+    return payload
 
 
 def chat_close_with_ticket(*, ticket: Ticket, pushes: list[push.Push]) -> None:
@@ -348,7 +359,8 @@ def chat_close_with_ticket(*, ticket: Ticket, pushes: list[push.Push]) -> None:
     duration = int((now - (chat.accepted_at or chat.started_at)).total_seconds())
     event_append(ticket=ticket, kind=EventKind.CHAT_ENDED, actor=None, at=now,
                  data={"by": ChatEndedBy.AGENT, "duration_seconds": duration, "via": ticket.status})
-    pushes.append(push.Push(push.chat_stream(ticket.pk), push.VISITOR_CHAT_ENDED, {"by": ChatEndedBy.AGENT}))
+    pushes.append(push.Push(push.chat_stream(ticket.pk), push.VISITOR_CHAT_ENDED,
+                            _visitor_ended_payload(ticket, resolved=ticket.status == Status.RESOLVED)))
     if ticket.assignee_id is not None:
         pushes.append(push.Push(push.agent_stream(ticket.assignee_id), push.CHAT_ENDED, {"ticket_id": ticket.pk}))
 

@@ -28,6 +28,7 @@ from helpdesk.errors import ApplicationError, NotFound
 from helpdesk.principals import Actor
 from helpdesk.tenancy import require_active_tenant
 from tickets.models import PRIORITY_NAMES, Channel, EmailStatus, EventKind, Message, OutgoingEmail, Ticket
+from tickets.rating_links import rating_link_for
 
 # Channels whose customers are answered by email; chats and calls are answered where they happen.
 EMAIL_CHANNELS = (Channel.EMAIL, Channel.CONTACT_FORM, Channel.API, Channel.WEB)
@@ -74,6 +75,7 @@ def placeholder_values(
         "next_opening": "",
         "message": message,
         "signature": department.signature if department else "",
+        "rating_link": rating_link_for(ticket),
     }
     policy = ticket.sla_policy
     minutes = policy.target_minutes(PRIORITY_NAMES[ticket.priority], "first_response") if policy else None

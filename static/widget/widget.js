@@ -41,6 +41,8 @@
     ".hdw-msg--agent{align-self:flex-start;background:#e4e7eb}",
     ".hdw-msg__author{display:block;font-size:11px;opacity:.8}",
     ".hdw-system{align-self:center;color:#52606d;font-size:12px;text-align:center}",
+    ".hdw-rate{align-self:center;margin:6px 0;padding:6px 12px;border-radius:10px;background:#eef2fb;font-size:13px}",
+    ".hdw-rate a{color:#2457d6;font-weight:600}",
     ".hdw-compose{display:flex;gap:6px;padding:8px 10px;border-top:1px solid #e4e7eb}",
     ".hdw-compose textarea{flex:1;resize:none;border:1px solid #9aa5b1;border-radius:4px;padding:6px;font:inherit}",
     ".hdw-compose button{margin-top:0}",
@@ -236,12 +238,36 @@
     body.scrollTop = body.scrollHeight;
   }
 
-  function ended(text) {
+  // The rating page lives on the help desk, not on the site the widget is embedded in; only http(s) links are
+  // shown, so a pushed payload can never make the prompt run script.
+  function ratingUrl(link) {
+    try {
+      var url = new URL(link, BASE);
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function ratingPrompt(link) {
+    var url = link && ratingUrl(link);
+    if (!url) {
+      return;
+    }
+    log.appendChild(el("p", {"class": "hdw-rate", "data-rating-prompt": ""}, [
+      document.createTextNode("How was this chat? "),
+      el("a", {href: url, target: "_blank", rel: "noopener", text: "Rate it"}),
+    ]));
+    body.scrollTop = body.scrollHeight;
+  }
+
+  function ended(text, ratingLink) {
     state.ended = true;
     compose.hidden = true;
     leaveButton.hidden = true;
     save(null);
     system(text);
+    ratingPrompt(ratingLink);
     var again = el("button", {type: "button", "class": "hdw-launcher", style: "position:static;margin:12px auto 0;display:block",
                               text: "Start a new chat"});
     again.addEventListener("click", function () {
@@ -261,7 +287,7 @@
     } else if (event.type === "chat.transferred") {
       system("Transferring you to " + event.to + "…");
     } else if (event.type === "chat.ended") {
-      ended("The chat has ended. Thank you!");
+      ended("The chat has ended. Thank you!", event.rating_link);
     }
   }
 

@@ -11,6 +11,7 @@ from helpdesk import push
 from helpdesk.errors import ApplicationError, Conflict, NotFound
 from helpdesk.models import PushEvent
 from helpdesk.tenancy import tenant_context
+from reports.models import Rating
 from routing import chats, widgets
 from routing.models import ChatWidgetKey, ItemState, Offer, OfferState, RoutingItem
 from tests.chat.conftest import SHOP, fresh_chat, route_and_accept, start_chat, widget_for
@@ -195,6 +196,38 @@ def test_a_chat_resolved_from_the_ticket_page_is_over_for_the_visitor_too(acme, 
     assert events(acme, push.chat_stream(started.ticket_id))[-1].type == "chat.ended"
     assert events(acme, push.agent_stream(acme.agents[0].pk))[-1].type == "chat.ended"
     assert kinds(acme, started.ticket_id).count(EventKind.CHAT_ENDED) == 1
+
+
+def test_the_visitors_chat_ended_event_carries_a_link_that_rates_this_chat(client, acme, widget, settings):
+    started = start_chat(acme, widget)
+    route_and_accept(started)
+    with tenant_context(acme.tenant):
+        chats.chat_end(actor=acme.actor_of(acme.agents[0]), chat=fresh_chat(acme, started))
+        code = fresh_chat(acme, started).ticket.code
+    ended = events(acme, push.chat_stream(started.ticket_id))[-1]
+    assert ended.type == "chat.ended"
+    link = ended.payload["rating_link"]
+    # Absolute: the widget runs on the customer's own site.
+    assert link.startswith(f"{settings.PUBLIC_BASE_URL}/rate/")
+    page = client.get(link)
+    assert page.status_code == 200 and code in page.content.decode()
+    assert client.post(link, {"value": "negative", "comment": "Too slow."}).status_code == 302
+    with tenant_context(acme.tenant):
+        rating = Rating.objects.get()
+    assert (rating.ticket_id, rating.value, rating.comment) == (started.ticket_id, "negative", "Too slow.")
+
+
+def test_a_chat_resolved_from_the_ticket_page_offers_the_rating_but_one_marked_spam_does_not(client, acme, widget):
+    resolved, spam = start_chat(acme, widget), start_chat(acme, widget, "Buy cheap watches")
+    route_and_accept(resolved)
+    agent = acme.actor_of(acme.agents[0])
+    with tenant_context(acme.tenant):
+        ticket_update(actor=agent, ticket=fresh_chat(acme, resolved).ticket, status=Status.RESOLVED)
+        ticket_update(actor=acme.admin, ticket=fresh_chat(acme, spam).ticket, status=Status.SPAM)
+    link = events(acme, push.chat_stream(resolved.ticket_id))[-1].payload["rating_link"]
+    assert client.get(link).status_code == 200
+    spam_ended = events(acme, push.chat_stream(spam.ticket_id))[-1]
+    assert spam_ended.type == "chat.ended" and "rating_link" not in spam_ended.payload
 
 
 def test_ending_in_the_panel_is_logged_once(acme, widget):

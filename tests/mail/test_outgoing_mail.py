@@ -3,6 +3,7 @@ server on loopback (aiosmtpd), with retries and a failure recorded on the ticket
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -15,10 +16,12 @@ from django.utils import timezone
 
 from departments import business_hours, replies
 from departments.models import TemplateKind
-from helpdesk.errors import NotFound
+from helpdesk.errors import ApplicationError, NotFound
 from helpdesk.tenancy import tenant_context
+from reports.models import Rating
 from tickets import mail, services
 from tickets.models import EmailStatus, EventKind, MessageKind, OutgoingEmail, Status, TicketEvent
+from tickets.rating_links import rating_token_load
 from tickets.services import ContactData
 
 
@@ -164,6 +167,52 @@ def test_resolving_sends_resolved_and_satisfaction_mails(acme):
         assert emails["satisfaction"].body == f"How did we do on {ticket.code}?"
 
 
+def test_the_default_resolved_and_satisfaction_mails_carry_a_link_the_customer_rates_with(
+    client, acme, settings, django_capture_on_commit_callbacks,
+):
+    ticket = acme.ticket(contact=ContactData(email="rae@example.com"))
+    with tenant_context(acme.tenant):
+        for kind in (TemplateKind.RESOLVED, TemplateKind.SATISFACTION):
+            subject, body = replies.DEFAULT_TEXTS[kind]
+            assert "{{rating_link}}" in body
+            replies.email_template_create(actor=acme.admin, kind=kind, subject=subject, body=body)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.ticket_update(actor=acme.admin, ticket=ticket, status=Status.RESOLVED)
+    sent = {m.subject: m.body for m in django_mail.outbox if m.to == ["rae@example.com"]}
+    assert len(sent) == 2
+    pattern = re.escape(settings.PUBLIC_BASE_URL) + r"/rate/[^/\s]+/"
+    links = {re.search(pattern, body).group(0) for body in sent.values()}
+    assert len(links) == 1  # both mails rate the same ticket with the same link
+    link = links.pop()
+    page = client.get(link)
+    assert page.status_code == 200 and ticket.code in page.content.decode()
+    assert client.post(link, {"value": "positive", "comment": "Thanks!"}).status_code == 302
+    with tenant_context(acme.tenant):
+        rating = Rating.objects.get()
+    assert (rating.ticket_id, rating.value, rating.comment) == (ticket.pk, "positive", "Thanks!")
+
+
+def test_a_template_with_the_rating_link_validates_and_previews_with_a_sample_link(acme, settings):
+    with tenant_context(acme.tenant):
+        template = replies.email_template_create(actor=acme.admin, kind=TemplateKind.SATISFACTION,
+                                                 subject="Rate {{ticket_code}}", body="Rate us: {{ rating_link }}")
+        assert template.body == "Rate us: {{ rating_link }}"
+        _, body = replies.email_template_preview(subject=template.subject, body=template.body, department=None)
+        assert body.startswith(f"Rate us: {settings.PUBLIC_BASE_URL}/rate/")
+        with pytest.raises(ApplicationError) as refused:
+            replies.email_template_create(actor=acme.admin, kind=TemplateKind.RESOLVED, subject="Done",
+                                          body="Rate us: {{rating_url}}")
+        assert "body" in refused.value.fields
+
+
+def test_the_rating_link_in_a_mail_is_for_its_own_ticket(acme):
+    first, second = acme.ticket(), acme.ticket()
+    with tenant_context(acme.tenant):
+        links = [mail.placeholder_values(t)["rating_link"] for t in (first, second)]
+    assert links[0] != links[1]
+    assert [rating_token_load(link.rstrip("/").rsplit("/", 1)[1]).ticket_id for link in links] == [first.pk, second.pk]
+
+
 def test_template_send_auto_reply_sends_a_template_by_id_and_logs_it(acme, globex):
     ticket = acme.ticket(contact=ContactData(email="kim@example.com"))
     no_email = acme.ticket(contact=ContactData(phone="+1 555 0199"))
@@ -179,8 +228,6 @@ def test_template_send_auto_reply_sends_a_template_by_id_and_logs_it(acme, globe
         email = mail.template_send_auto_reply(ticket=ticket, template_id=template.pk, actor=None)
         assert email.subject == f"Rate {ticket.code}" and email.to_email == "kim@example.com"
         assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.AUTO_REPLY_SENT).count() == 1
-        from helpdesk.errors import ApplicationError
-
         with pytest.raises(ApplicationError) as refused:
             mail.template_send_auto_reply(ticket=no_email, template_id=template.pk, actor=None)
         assert "contact" in refused.value.fields

@@ -27,10 +27,10 @@ def resolved(acme):
         return ticket
 
 
-def test_the_link_lets_the_customer_rate_without_signing_in(client, acme, resolved):
+def test_the_link_lets_the_customer_rate_without_signing_in(client, acme, resolved, settings):
     with tenant_context(acme.tenant):
         link = rating_link_for(resolved)
-    assert link.startswith("/rate/")
+    assert link.startswith(f"{settings.PUBLIC_BASE_URL}/rate/")
     assert client.get(link).status_code == 200
     response = client.post(link, {"value": "positive", "comment": "Quick and kind."})
     assert response.status_code == 302
@@ -118,4 +118,4 @@ def test_a_rating_counts_in_the_report_at_once_even_for_a_rolled_up_hour(client,
     with tenant_context(acme.tenant):
         rollups.rollup_run(now=timezone.now() + timedelta(hours=2))
     assert figures()["ratings_negative"] == 1
-    assert re.match(r"^/rate/[\w:\-]+/$", link)
+    assert re.match(rf"^{re.escape(settings.PUBLIC_BASE_URL)}/rate/[\w:\-]+/$", link)

@@ -98,6 +98,15 @@ def test_email_template_preview_fills_a_sample_ticket_and_unknown_placeholders_a
     assert b"Acknowledgement of a new ticket" in listing.content
 
 
+def test_the_templates_page_documents_the_rating_link_and_suggests_texts_with_it(sign_in, acme):
+    client = sign_in(acme)
+    assert "{{rating_link}}" in client.get("/settings/email-templates/new/").content.decode()
+    listing = client.get("/settings/email-templates/").content.decode()
+    assert 'href="/settings/email-templates/new/?kind=satisfaction"' in listing
+    form = client.get("/settings/email-templates/new/", {"kind": "satisfaction"}).content.decode()
+    assert "{{rating_link}}" in form.split('name="body"', 1)[1].split("</textarea>", 1)[0]
+
+
 def test_canned_responses_page_lists_and_searches(sign_in, acme):
     client = sign_in(acme)
     assert client.post("/settings/canned-responses/new/", {"shortcut": "refund", "title": "Refund policy",
