@@ -110,10 +110,13 @@ if DATABASE_URL:
             "min_size": env_int("DB_POOL_MIN", 2), "max_size": env_int("DB_POOL_MAX", 8),
         }
 else:
+    _SQLITE_PATH = Path(os.environ.get("SQLITE_PATH", str(BASE_DIR / "var" / "helpdesk.sqlite3")))
+    # Any manage.py command works on a fresh checkout, not only `make run` (which also creates var/).
+    _SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "var" / "helpdesk.sqlite3")),
+            "NAME": str(_SQLITE_PATH),
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
