@@ -36,12 +36,11 @@ from statistics import median
 
 import redis
 
-from bench.common import machine, pg
+from bench.common import machine, pg, process
+from bench.common.process import PYTHON, ROOT, log
 from bench.common.server import Server
 from bench.common.stats import percentile
 
-ROOT = Path(__file__).resolve().parents[2]
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
 RESULTS = ROOT / "bench" / "results"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 ENV = {
@@ -56,23 +55,8 @@ ENV = {
 }
 
 
-def log(message: str = "") -> None:
-    print(message, flush=True)
-
-
 def run_python(args: list[str], *, env: dict[str, str]) -> dict | None:
-    proc = subprocess.Popen([PYTHON, *args], cwd=ROOT, env={**os.environ, **ENV, **env}, stdout=subprocess.PIPE,
-                            text=True)
-    last = None
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("{"):
-            last = line
-        else:
-            print("    " + line.rstrip(), flush=True)
-    if proc.wait() != 0:
-        raise SystemExit(f"{' '.join(args[:3])} failed with exit code {proc.returncode}")
-    return json.loads(last) if last else None
+    return process.run_python(args, env={**ENV, **env})
 
 
 def start_python(args: list[str], *, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -211,15 +195,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not args.db.startswith("helpdesk_bench"):
-        raise SystemExit("The bench database name must start with helpdesk_bench: it is dropped and recreated.")
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    log(f"Database {args.db}: recreating and migrating as {pg.OWNER_ROLE}")
-    pg.database_drop(args.db)
-    pg.database_create(args.db)
-    owner_env = {"DATABASE_URL": pg.url(role=pg.OWNER_ROLE, dbname=args.db)}
-    run_python(["manage.py", "migrate", "--no-input", "-v", "0"], env=owner_env)
+    owner_env = process.database_fresh(args.db, env=ENV)
     with tempfile.TemporaryDirectory(prefix="bench-push-") as tmp:
         work = Path(tmp)
         seeded = run_python(["-m", "bench.push.seed", "--agents", str(args.agents), "--items", str(args.offers),

@@ -22,20 +22,17 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import re
 import subprocess
 import sys
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-from bench.common import machine, pg
+from bench.common import machine, pg, process
+from bench.common.process import ROOT, log
 from bench.common.stats import percentile
 
-ROOT = Path(__file__).resolve().parents[2]
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
 RESULTS = ROOT / "bench" / "results"
 PGBENCH_DB = "helpdesk_bench_pgbench"
 ENV = {
@@ -83,23 +80,8 @@ INVARIANTS_SQL = {
 }
 
 
-def log(message: str = "") -> None:
-    print(message, flush=True)
-
-
 def run_python(args: list[str], *, env: dict[str, str]) -> dict | None:
-    proc = subprocess.Popen([PYTHON, *args], cwd=ROOT, env={**os.environ, **ENV, **env}, stdout=subprocess.PIPE,
-                            text=True)
-    last = None
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("{"):
-            last = line
-        else:
-            print("    " + line.rstrip(), flush=True)
-    if proc.wait() != 0:
-        raise SystemExit(f"{' '.join(args[:3])} failed with exit code {proc.returncode}")
-    return json.loads(last) if last else None
+    return process.run_python(args, env={**ENV, **env})
 
 
 class LoadMonitor(threading.Thread):
@@ -240,15 +222,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not args.db.startswith("helpdesk_bench"):
-        raise SystemExit("The bench database name must start with helpdesk_bench: it is dropped and recreated.")
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    log(f"Database {args.db}: recreating and migrating as {pg.OWNER_ROLE}")
-    pg.database_drop(args.db)
-    pg.database_create(args.db)
-    owner_env = {"DATABASE_URL": pg.url(role=pg.OWNER_ROLE, dbname=args.db)}
-    run_python(["manage.py", "migrate", "--no-input", "-v", "0"], env=owner_env)
+    owner_env = process.database_fresh(args.db, env=ENV)
     seeded = run_python(["-m", "bench.routing.seed", "--items", str(args.items), "--agents", str(args.agents),
                          "--departments", str(args.departments), "--max-chats", str(args.max_chats)], env=owner_env)
     assert seeded is not None

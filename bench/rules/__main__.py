@@ -25,20 +25,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from bench.common import machine, pg
+from bench.common import machine, pg, process
 from bench.common.http import Client, Request, run_load
+from bench.common.process import ROOT, log
 from bench.common.server import Server
 
-ROOT = Path(__file__).resolve().parents[2]
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
 RESULTS = ROOT / "bench" / "results"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 ENV = {
@@ -54,23 +50,8 @@ ENV = {
 WARM_UP = 50
 
 
-def log(message: str = "") -> None:
-    print(message, flush=True)
-
-
 def run_python(args: list[str], *, env: dict[str, str]) -> dict:
-    proc = subprocess.Popen([PYTHON, *args], cwd=ROOT, env={**os.environ, **ENV, **env}, stdout=subprocess.PIPE,
-                            text=True)
-    last = None
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("{"):
-            last = line
-        else:
-            print("    " + line.rstrip(), flush=True)
-    if proc.wait() != 0:
-        raise SystemExit(f"{' '.join(args[:3])} failed with exit code {proc.returncode}")
-    return json.loads(last) if last else {}
+    return process.run_python(args, env={**ENV, **env}) or {}
 
 
 def create_request(index: int, department_id: int, label: str) -> Request:
@@ -150,16 +131,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not args.db.startswith("helpdesk_bench"):
-        raise SystemExit("The bench database name must start with helpdesk_bench: it is dropped and recreated.")
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    log(f"Database {args.db}: recreating and migrating as {pg.OWNER_ROLE}")
-    pg.database_drop(args.db)
-    pg.database_create(args.db)
-    owner_env = {"DATABASE_URL": pg.url(role=pg.OWNER_ROLE, dbname=args.db)}
+    owner_env = process.database_fresh(args.db, env=ENV)
     app_env = {"DATABASE_URL": pg.url(role=pg.APP_ROLE, dbname=args.db)}
-    run_python(["manage.py", "migrate", "--no-input", "-v", "0"], env=owner_env)
     log(f"Seeding: 50 rules, {args.tickets:,} tickets")
     seeded = run_python(["-m", "bench.rules.work", "seed", "--tickets", str(args.tickets)], env=owner_env)
     busy_before = machine.cpu_busy(3.0)
