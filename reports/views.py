@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from departments.models import AgentProfile, Department
+from departments.selectors import department_ids_of_agent
 from helpdesk.errors import ApplicationError, NotFound
 from helpdesk.tenancy import tenant_context
 from helpdesk.web import member_required
@@ -21,7 +21,7 @@ from reports import ratings, selectors
 from reports.export import ReportCsv, report_filename
 from reports.models import RatingValue
 from tickets.models import Channel
-from tickets.selectors import ticket_list
+from tickets.selectors import assignee_options, department_choices, ticket_list
 
 COLUMN_LABELS = {
     "tickets_created": "Created", "tickets_resolved": "Resolved", "answers": "Answers",
@@ -40,14 +40,12 @@ DEFAULT_COLUMNS = ("tickets_created", "tickets_resolved", "answers", "avg_first_
 
 def _choices(request: HttpRequest) -> dict:
     actor = request.actor
-    departments = Department.objects.order_by("name", "id")
+    departments = department_choices(actor=actor)
     if not actor.is_admin:
-        agent = actor.agent
-        ids = list(agent.department_memberships.values_list("department_id", flat=True)) if agent else []
-        departments = departments.filter(pk__in=ids)
+        departments = departments.filter(pk__in=department_ids_of_agent(agent=actor.agent) if actor.agent else [])
     return {
         "department_choices": list(departments.values_list("id", "name")),
-        "agent_choices": list(AgentProfile.objects.order_by("display_name", "id").values_list("id", "display_name")),
+        "agent_choices": assignee_options(actor=actor),
         "channel_choices": Channel.choices,
         "tag_choices": selectors.tag_names(),
         "interval_choices": [(i, i.capitalize()) for i in selectors.INTERVALS],
