@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from departments.models import CannedResponse, Department, EmailTemplate, TemplateKind
@@ -209,6 +209,10 @@ def canned_response_update(*, actor: Actor, canned: CannedResponse, **fields: An
 def canned_response_delete(*, actor: Actor, canned: CannedResponse) -> None:
     require_admin(actor)
     canned.delete()
+
+
+def canned_response_list() -> QuerySet[CannedResponse]:
+    return CannedResponse.objects.select_related("department").order_by("shortcut", "id")
 
 
 def canned_response_get(*, canned_id: int) -> CannedResponse:

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments import business_hours, replies, selectors
-from departments.models import CannedResponse, Department
+from departments.models import Department
 from departments.sla_forms import BusinessHoursForm, CannedResponseForm, EmailTemplateForm, SlaPolicyForm
 from helpdesk.errors import ApplicationError
 from helpdesk.web import admin_required, form_error
@@ -193,7 +193,7 @@ def email_template_delete(request: HttpRequest, template_id: int) -> HttpRespons
 def canned_response_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     found = (replies.canned_response_search(department_id=None, query=query, limit=500) if query else
-             list(CannedResponse.objects.select_related("department").order_by("shortcut", "id")))
+             list(replies.canned_response_list()))
     return render(request, "departments/canned_response_list.html", {
         "responses": found, "query": query, "settings_section": "canned_responses",
     })

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from departments import replies as services
 from departments.api.serializers import DepartmentRefSerializer
-from departments.models import CannedResponse, Department, EmailTemplate, TemplateKind
+from departments.models import Department, EmailTemplate, TemplateKind
 from helpdesk.api.permissions import IsTenantAdminOrReadOnly
 from helpdesk.api.serializers import StrictInputSerializer, TenantObjectField
 from helpdesk.api.views import ApiView, ListApiView
@@ -119,7 +119,7 @@ class CannedResponseListApi(ListApiView):
         ],
     )
     def get(self, request: Request) -> Response:
-        rows = CannedResponse.objects.select_related("department")
+        rows = services.canned_response_list()
         department = request.query_params.get("department", "")
         if department:
             if not department.isdigit():
