@@ -89,6 +89,9 @@ def keyset_paginate(queryset: QuerySet, *, ordering: Sequence[str], cursor: str 
         rows.reverse()
 
     def key(row) -> list[Any]:
+        # Rows are model instances, or dicts where a list reads plain values.
+        if isinstance(row, dict):
+            return [row[f.lstrip("-")] for f in ordering]
         return [getattr(row, f.lstrip("-")) for f in ordering]
 
     next_cursor = previous_cursor = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import django_filters
@@ -88,10 +88,15 @@ class ListApiView(ApiView):
     keyset_orderings: ClassVar[dict[str, tuple[str, ...]]] = {"id": ("id",)}
 
     def paginated(self, queryset: QuerySet, serializer_class: type[serializers.BaseSerializer]) -> Response:
+        return self.paginated_rows(
+            queryset, lambda page: serializer_class(page, many=True, context={"request": self.request}).data,
+        )
+
+    def paginated_rows(self, queryset: QuerySet, represent: Callable[[list[Any]], list[Any]]) -> Response:
+        # For lists that read plain rows (queryset.values()) and write them with a function of the page.
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
-        data = serializer_class(page, many=True, context={"request": self.request}).data
-        return paginator.get_paginated_response(data)
+        return paginator.get_paginated_response(represent(page))
 
 
 class TenantOutputSerializer(serializers.Serializer):

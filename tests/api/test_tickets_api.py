@@ -6,11 +6,15 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework import serializers
 
+from departments import business_hours
 from departments import services as department_services
 from helpdesk.tenancy import tenant_context
 from tests.api.helpers import error_of, field_errors, ids, results
+from tickets.api.serializers import TicketSerializer
 from tickets.models import Category, EventKind, Priority, Ticket, TicketEvent
+from tickets.selectors import ticket_list
 
 URL = "/api/v1/tickets/"
 
@@ -470,3 +474,48 @@ def test_results_are_a_page_object(admin_client, acme):
     assert set(body) == {"next", "previous", "results"}
     assert body["next"] is None and body["previous"] is None
     assert len(results(admin_client.get(URL))) == 1
+
+
+# --- the representation -----------------------------------------------------------------------------------
+
+def test_a_ticket_is_written_exactly_as_its_declared_fields_describe(acme):
+    """TicketSerializer writes its output directly for speed; the declared fields (the schema) must agree."""
+    with tenant_context(acme.tenant):
+        category = Category.objects.create(tenant=acme.tenant, name="Billing")
+        policy = business_hours.sla_policy_create(
+            actor=acme.admin, name="Standard", targets={"medium": {"first_response": 60, "resolution": 480}},
+        )
+        department_services.department_update(actor=acme.admin, department=acme.department, sla_policy=policy)
+    plain = acme.ticket(department=None, tags=[])
+    full = acme.ticket(assignee=acme.agents[0], category=category, tags=["Zeta", "alpha"], priority=Priority.URGENT)
+    with tenant_context(acme.tenant):
+        Ticket.objects.filter(pk=full.pk).update(
+            status="postponed", postponed_until=timezone.now() + timedelta(days=2),
+            first_response_breached_at=timezone.now(), sla_paused_since=timezone.now(),
+        )
+        tickets = list(ticket_list(actor=acme.admin).filter(pk__in=[plain.pk, full.pk]).order_by("id"))
+    assert tickets[1].sla_policy_id == policy.pk and tickets[0].sla_policy_id is None
+
+    for zone in ("UTC", "America/New_York"):
+        with timezone.override(zone):
+            for ticket in tickets:
+                declared = serializers.Serializer.to_representation(TicketSerializer(), ticket)
+                written = TicketSerializer(ticket).data
+                assert written == declared
+                assert list(written) == list(declared)
+    assert TicketSerializer(tickets[1]).data["sla"]["breached"] is True
+
+
+def test_a_list_row_shows_a_ticket_exactly_as_its_own_page_does(admin_client, acme):
+    """Lists read plain rows and their tags in one query; a ticket's own endpoint reads the instance."""
+    with tenant_context(acme.tenant):
+        category = Category.objects.create(tenant=acme.tenant, name="Billing")
+    acme.ticket(department=None, tags=[])
+    acme.ticket(assignee=acme.agents[0], category=category, tags=["zeta", "Alpha", "mid"])
+    acme.ticket(tags=["one"], priority=Priority.LOW)
+
+    listed = results(admin_client.get(URL))
+    assert len(listed) == 3
+    for row in listed:
+        assert row == admin_client.get(detail(row["id"])).json()
+    assert [row["tags"] for row in listed] == [["one"], ["alpha", "mid", "zeta"], []]

@@ -18,6 +18,7 @@ from tickets.api.serializers import (
     TicketEventSerializer,
     TicketSerializer,
     TicketUpdateSerializer,
+    ticket_row_data,
 )
 from tickets.filters import TicketFilter
 
@@ -40,7 +41,12 @@ class TicketListApi(ListApiView):
         tickets = selectors.ticket_list(actor=self.actor, filters=request.query_params)
         if request.query_params.get("ordering") == "sla_due":
             tickets = tickets.filter(sla_due_at__isnull=False)
-        return self.paginated(tickets, TicketSerializer)
+        return self.paginated_rows(selectors.ticket_rows(tickets), self._represent)
+
+    @staticmethod
+    def _represent(rows: list[dict]) -> list[dict]:
+        tags = selectors.tag_names_by_ticket(ticket_ids=[row["id"] for row in rows])
+        return [ticket_row_data(row, tags.get(row["id"], [])) for row in rows]
 
     @extend_schema(tags=TICKETS, request=TicketCreateSerializer, responses={201: TicketSerializer},
                    summary="Open a ticket with the customer's first message")
