@@ -12,6 +12,7 @@ whatever happens.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -221,9 +222,12 @@ def main(argv: list[str] | None = None) -> int:
             log(f"CPU busy before measuring: {busy:.0%}" + (" (not idle: the figures will show it)" if busy > 0.15
                                                             else ""))
             with Server(root=ROOT, env={**SERVER_ENV, **server_env}, processes=count, port=args.port,
-                        log_dir=RESULTS / "logs") as server:
-                log(f"Serving with {count} daphne process{'es' if count > 1 else ''} on 127.0.0.1:{server.port}")
-                target.port = server.port
+                        log_dir=RESULTS / "logs", own_ports=True) as server:
+                ports = ", ".join(str(p) for p in server.ports)
+                log(f"Serving with {count} daphne process{'es' if count > 1 else ''} on 127.0.0.1 port(s) {ports},"
+                    " connections spread round-robin over them")
+                target.port, target.ports = server.port, list(server.ports)
+                target._turn = itertools.count()
                 target.session_cookie = measure.login(target)
                 if target.session_cookie is None:
                     target.notes.append("no login form answered: the web inbox was not measured")

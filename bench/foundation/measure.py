@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import itertools
 import json
 import re
 import time
@@ -40,13 +41,19 @@ class Target:
     session_cookie: str | None = None
     deep: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # One port per server process: each new connection goes to the next, as a round-robin balancer sends it.
+    ports: list[int] = field(default_factory=list)
+    _turn: itertools.count = field(default_factory=itertools.count)
+
+    def _next_port(self) -> int:
+        return self.ports[next(self._turn) % len(self.ports)] if self.ports else self.port
 
     def api_client(self) -> Client:
-        return Client(self.host, self.port, headers={"Authorization": f"Bearer {self.api_key}",
-                                                      "Accept": "application/json"})
+        return Client(self.host, self._next_port(), headers={"Authorization": f"Bearer {self.api_key}",
+                                                             "Accept": "application/json"})
 
     def web_client(self) -> Client:
-        return Client(self.host, self.port, headers={"Cookie": self.session_cookie or ""})
+        return Client(self.host, self._next_port(), headers={"Cookie": self.session_cookie or ""})
 
 
 @dataclass
