@@ -491,11 +491,11 @@ def report_rows(*, query: ReportQuery) -> list[dict[str, Any]]:
 DRILLABLE = COUNT_COLUMNS
 
 
-def drilldown_ticket_ids(*, query: ReportQuery, column: str, period_start: datetime | None = None,
-                         group_key: str | None = None, limit: int = 1000) -> tuple[list[int], int]:
+def drilldown_sql(*, query: ReportQuery, column: str, period_start: datetime | None = None,
+                  group_key: str | None = None) -> tuple[str, list]:
     """The tickets behind one count of the report (one row's cell, or a column's total with no period and
-    group), read from the log's facts by the definition the figure itself uses. Returns (up to ``limit``
-    ticket ids, newest first; how many facts were counted)."""
+    group), read from the log's facts by the definition the figure itself uses: a statement with one row per
+    ticket, ``ticket_id`` and ``counted`` (how many of the figure's facts are that ticket's)."""
     if column not in DRILLABLE:
         raise ApplicationError("This column cannot be drilled into.", fields={"column": ["Choose a count."]})
     start, end = query.start, query.end
@@ -514,14 +514,30 @@ def drilldown_ticket_ids(*, query: ReportQuery, column: str, period_start: datet
     if group_key is not None:
         group_condition, group_params = f"{key}::text = %s", [group_key]
     sql = f"""
-SELECT f.ticket_id, sum(f.{column}) FROM ({raw}) f {join}
+SELECT f.ticket_id, sum(f.{column}) AS counted FROM ({raw}) f {join}
 WHERE {where} AND {group_condition} AND f.{column} > 0
-GROUP BY f.ticket_id ORDER BY f.ticket_id DESC"""
+GROUP BY f.ticket_id"""
+    return sql, [*raw_params, *join_params, *where_params, *group_params]
+
+
+def drilldown_ticket_ids(*, query: ReportQuery, column: str, period_start: datetime | None = None,
+                         group_key: str | None = None, limit: int = 1000) -> tuple[list[int], int]:
+    """(up to ``limit`` ids of the tickets behind a figure, newest first; how many facts were counted)."""
+    sql, params = drilldown_sql(query=query, column=column, period_start=period_start, group_key=group_key)
     with connection.cursor() as cursor:
         jit_off(cursor)
-        cursor.execute(sql, [*raw_params, *join_params, *where_params, *group_params])
+        cursor.execute(f"{sql} ORDER BY f.ticket_id DESC", params)
         rows = cursor.fetchall()
     return [r[0] for r in rows[:limit]], sum(r[1] for r in rows)
+
+
+def drilldown_totals(*, sql: str, params: list) -> tuple[int, int]:
+    """(how many facts a drill-down's figure counted, in how many tickets) for ``drilldown_sql``'s statement."""
+    with connection.cursor() as cursor:
+        jit_off(cursor)
+        cursor.execute(f"SELECT COALESCE(sum(d.counted), 0), count(*) FROM ({sql}) d", params)
+        counted, tickets = cursor.fetchone()
+    return int(counted), tickets
 
 
 def tag_names() -> list[str]:

@@ -1,9 +1,8 @@
-"""The reports pages: a department report as a table and a chart, its CSV, the tickets behind a figure, and the
-customers' public rating page."""
+"""The reports pages: a department report as a table and a chart, its CSV, and the customers' public rating
+page. The tickets behind a figure are the inbox's (reports.drilldown)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -17,23 +16,13 @@ from departments.selectors import department_ids_of_agent
 from helpdesk.errors import ApplicationError, NotFound
 from helpdesk.tenancy import tenant_context
 from helpdesk.web import member_required
-from reports import ratings, selectors
+from reports import drilldown, ratings, selectors
 from reports.export import ReportCsv, report_filename
+from reports.labels import COLUMN_LABELS
 from reports.models import RatingValue
 from tickets.models import Channel
-from tickets.selectors import assignee_options, department_choices, ticket_list
+from tickets.selectors import assignee_options, department_choices
 
-COLUMN_LABELS = {
-    "tickets_created": "Created", "tickets_resolved": "Resolved", "answers": "Answers",
-    "avg_first_response_s": "First response", "avg_response_s": "Response", "incoming_messages": "Incoming",
-    "chats": "Chats", "incoming_chats": "Incoming chats", "finished_chats": "Finished chats",
-    "missed_chats": "Missed chats", "chat_messages": "Chat messages", "avg_chat_pickup_s": "Chat pickup",
-    "avg_chat_duration_s": "Chat duration", "calls": "Calls", "incoming_calls": "Incoming calls",
-    "finished_calls": "Finished calls", "missed_calls": "Missed calls", "call_minutes": "Call minutes",
-    "ratings_positive": "Good", "ratings_positive_pct": "Good %", "ratings_negative": "Bad",
-    "ratings_negative_pct": "Bad %", "not_rated": "Not rated", "not_rated_pct": "Not rated %",
-    "sla_first_response_met_pct": "SLA first response %", "sla_resolution_met_pct": "SLA resolution %",
-}
 DEFAULT_COLUMNS = ("tickets_created", "tickets_resolved", "answers", "avg_first_response_s", "avg_response_s",
                    "chats", "missed_chats", "calls", "ratings_positive_pct")
 
@@ -75,21 +64,21 @@ def report(request: HttpRequest) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except ApplicationError as exc:
-        context["errors"] = exc.fields
-        context["error_message"] = exc.message
-        return render(request, "reports/report.html", context, status=exc.status_code)
+        return _report_error(request, context, exc)
     rows = selectors.report_rows(query=query)
     base = query.as_params()
     columns = list(query.columns)
+    page_params = {**base, "columns": ",".join(columns)}
+    tenant_id = request.actor.tenant.pk
     for row in rows:
         key = "" if row["group_id"] is None else str(row["group_id"])
         row["cells"] = [
             {"column": c, "value": row[c], "seconds": c in selectors.SECONDS_COLUMNS,
-             "link": _drill_link(base, c, row["period_start"], key or "0")
+             "link": _drill_link(tenant_id, page_params, c, row["period_start"], key or "0")
              if c in selectors.DRILLABLE and row[c] else None}
             for c in columns
         ]
-    export_params = urlencode({**base, "columns": ",".join(columns)})
+    export_params = urlencode(page_params)
     context.update(
         query=query, rows=rows, columns=[(c, COLUMN_LABELS[c]) for c in columns],
         chart_rows=[{k: r[k] for k in ("period_start", "group_label", *columns)} for r in rows],
@@ -103,9 +92,15 @@ def report(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/report.html", context)
 
 
-def _drill_link(base: dict, column: str, period_start: str, group_key: str) -> str:
-    query = urlencode({**base, "column": column, "period": period_start, "group": group_key})
-    return f"{reverse('report-tickets')}?{query}"
+def _report_error(request: HttpRequest, context: dict, exc: ApplicationError) -> HttpResponse:
+    context.update(errors=exc.fields, error_message=exc.message)
+    return render(request, "reports/report.html", context, status=exc.status_code)
+
+
+def _drill_link(tenant_id: int, page_params: dict, column: str, period_start: str, group_key: str) -> str:
+    """The inbox, scoped to the tickets behind one cell; its banner links back to this very page."""
+    params = {**page_params, "column": column, "period": period_start, "group": group_key}
+    return drilldown.figure_url(tenant_id=tenant_id, params=params)
 
 
 @require_GET
@@ -127,25 +122,16 @@ def report_export(request: HttpRequest) -> HttpResponse:
 @require_GET
 @member_required
 def report_tickets(request: HttpRequest) -> HttpResponse:
-    """The tickets behind one figure of the report: the same facts, listed by ticket."""
+    """Drill-down links from before figures opened the inbox (``/reports/tickets/?...``) keep working."""
     try:
-        query = selectors.report_query_parse(actor=request.actor, params=request.GET)
-        column = request.GET.get("column", "")
-        period = request.GET.get("period")
-        period_start = datetime.fromisoformat(period) if period else None
-        ids, counted = selectors.drilldown_ticket_ids(query=query, column=column, period_start=period_start,
-                                                      group_key=request.GET.get("group"))
+        drilldown.figure_parse(actor=request.actor, params=request.GET)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    except (ApplicationError, ValueError) as exc:
-        return render(request, "reports/report_tickets.html",
-                      {"error": getattr(exc, "message", "The link is not valid.")}, status=400)
-    tickets = list(ticket_list(actor=request.actor).filter(pk__in=ids).order_by("-created_at", "-id"))
-    return render(request, "reports/report_tickets.html", {
-        "tickets": tickets, "counted": counted, "column_label": COLUMN_LABELS.get(column, column),
-        "back_url": f"{reverse('report')}?{urlencode(query.as_params())}", "period": period_start,
-        "truncated": len(ids) >= 1000,
-    })
+    except ApplicationError as exc:
+        context = {**_choices(request), "params": _params(request), "rows": [], "query": None}
+        return _report_error(request, context, exc)
+    params = {name: ",".join(values) for name, values in request.GET.lists() if any(values)}
+    return redirect(drilldown.figure_url(tenant_id=request.actor.tenant.pk, params=params))
 
 
 @require_http_methods(["GET", "POST"])

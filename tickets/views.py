@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.selectors import department_ids_of_agent
-from helpdesk.errors import ApplicationError, Conflict
+from helpdesk.errors import ApplicationError, Conflict, NotFound
 from helpdesk.pagination import keyset_paginate
 from helpdesk.web import form_error, member_required
 from tickets import selectors, services
@@ -22,6 +22,7 @@ from tickets.forms import (
     tag_names,
 )
 from tickets.models import MessageKind, Ticket
+from tickets.scopes import inbox_scope_get
 
 INBOX_PAGE_SIZE = 50
 VIEW_TITLES = {"all": "All tickets", "mine": "Mine", "to_solve": "To solve"}
@@ -51,12 +52,23 @@ def inbox(request: HttpRequest) -> HttpResponse:
         current_department = next((d for d in departments if str(d.pk) == department_id), None)
         if current_department is None:
             raise Http404("No such department.")
+    scope, status = None, 200
+    try:
+        scope = inbox_scope_get(actor=actor, params=request.GET)
+    except NotFound:
+        raise
+    except ApplicationError as exc:  # a scope that cannot be read lists nothing rather than everything
+        form_error(form, exc)
+        status = exc.status_code
     try:
         tickets = selectors.inbox_ticket_list(
             actor=actor, view=view, department=current_department, filters=form.filter_data(),
+            scope=scope.tickets if scope else None,
         )
     except ApplicationError as exc:
         form_error(form, exc)
+        tickets = Ticket.objects.none()
+    if status != 200:
         tickets = Ticket.objects.none()
     if sort == "sla_due":
         tickets = tickets.filter(sla_due_at__isnull=False)
@@ -74,8 +86,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/inbox.html", {
         "form": form, "view": view, "sort": sort, "page": page,
         "title": title, "sidebar_departments": sidebar_departments, "current_department": current_department,
-        "filtered": bool(active_filters),
-    })
+        "filtered": bool(active_filters), "scope": scope,
+    }, status=status)
 
 
 @require_GET

@@ -1,6 +1,9 @@
-"""Template helpers of the reports: durations in words, and a ticket's rating on its page."""
+"""Template helpers of the reports: figures as the export writes them, durations in words, and a ticket's rating
+on its page."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from django import template
 
@@ -8,6 +11,17 @@ from reports.ratings import rating_for_ticket
 from tickets.models import Ticket
 
 register = template.Library()
+
+
+@register.filter
+def number(value: float | Decimal | int | None) -> str:
+    """A figure as the CSV has it: 8078 rather than 8078.0 (averages and percentages are floats, sums are
+    decimals), 97.5 as it is; nothing for no value."""
+    if value is None:
+        return ""
+    whole = value.is_integer() if isinstance(value, float) else (
+        isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value())
+    return str(int(value)) if whole else str(value)
 
 
 @register.filter

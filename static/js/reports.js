@@ -17,6 +17,25 @@
   const periods = [...new Set(rows.map((r) => r.period_start))].sort();
   const groups = [...new Set(rows.map((r) => r.group_label))];
 
+  function duration(seconds) {
+    const total = Math.round(seconds);
+    const days = Math.floor(total / 86400);
+    const hours = Math.floor((total % 86400) / 3600);
+    const minutes = Math.floor((total % 3600) / 60);
+    if (days) return `${days} d ${hours} h`;
+    if (hours) return `${hours} h ${minutes} min`;
+    if (minutes) return `${minutes} min ${total % 60} s`;
+    return `${total % 60} s`;
+  }
+
+  // A figure as the table shows it: durations in words, whole numbers without ".0", percentages with a sign.
+  function formatted(key, value) {
+    if (value === null || value === undefined || value === "") return "—";
+    const column = columns.find((c) => c.key === key);
+    if (column && column.seconds) return duration(Number(value));
+    return key.endsWith("_pct") ? `${Number(value)} %` : String(Number(value));
+  }
+
   function isSummable(key) {
     const column = columns.find((c) => c.key === key);
     return !(column && column.seconds) && !key.endsWith("_pct");
@@ -62,7 +81,14 @@
       responsive: true,
       maintainAspectRatio: false,
       animation: false,
-      plugins: { legend: { position: "bottom" } },
+      plugins: {
+        legend: { position: "bottom" },
+        tooltip: {
+          callbacks: {
+            label: (item) => `${type === "pie" ? item.label : item.dataset.label}: ${formatted(key, item.raw)}`,
+          },
+        },
+      },
     };
     if (type !== "pie") config.options.scales = { y: { beginAtZero: true, stacked: type === "area" } };
     chart = new window.Chart(canvas, config);

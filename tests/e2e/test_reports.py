@@ -1,9 +1,10 @@
-"""An admin reads a department's report in the browser: charts, CSV, and the tickets behind a figure."""
+"""An admin reads a department's report in the browser: charts, CSV, and the tickets behind a figure in the inbox."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -44,10 +45,41 @@ def test_admin_reads_a_departments_report_as_charts_csv_and_tickets(acme, page: 
     assert [int(line["tickets_created"]) for line in lines if line["tickets_created"]] == shown
     assert {line["group_type"] for line in lines} == {"agent"}
 
+    # Tooltips read like the table: whole numbers without ".0", durations in words.
+    tooltip = """(raw) => Chart.getChart(document.querySelector("[data-chart-canvas]"))
+        .options.plugins.tooltip.callbacks.label({raw, label: "Support", dataset: {label: "Support"}})"""
+    assert page.evaluate(tooltip, 8078.0) == "Support: 8078"
+    chart.locator("[data-chart-column]").select_option("avg_first_response_s")
+    assert page.evaluate(tooltip, 8078.0) == "Support: 2 h 14 min"
+
+    # A figure opens the inbox showing exactly the tickets it counted (fewer than a page of 50).
     link = created_cells.get_by_role("link").first
     count = int(link.inner_text())
     link.click()
-    expect(page.locator("[data-drilldown-summary]")).to_contain_text(f"{count} counted in {count} ticket")
+    expect(page).to_have_url(re.compile(r"/\?report="))
+    banner = page.locator("[data-inbox-scope]")
+    expect(banner).to_contain_text(f"{count} ticket{'s' if count > 1 else ''} created, in {count} ticket")
+    expect(banner).to_have_attribute("data-ticket-count", str(count))
     expect(page.locator("tr.tickets__row")).to_have_count(count)
     for ticket in tickets[:count]:
         expect(page.locator(f'tr[data-ticket="{ticket.code}"]')).to_be_visible()
+    expect(page.locator(".sidebar")).to_be_visible()
+
+    # The inbox's own filters keep the scope: searching within it finds one ticket of the figure.
+    page.get_by_role("search", name="Filter tickets").get_by_label("Search").fill(tickets[0].code)
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("tr.tickets__row")).to_have_count(1)
+    expect(banner).to_contain_text(f"in {count} ticket")
+
+    # Back on the report, the answers figure opens its one answered ticket.
+    banner.get_by_role("link", name="Back to the report").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Department reports")
+    answers = page.locator('[data-report-table] td[data-column="answers"]').get_by_role("link")
+    expect(answers).to_have_count(1)
+    expect(answers).to_have_text("1")
+    answers.click()
+    expect(page.locator("[data-inbox-scope]")).to_contain_text("1 answer, in 1 ticket")
+    expect(page.locator("tr.tickets__row")).to_have_count(1)
+    expect(page.locator(f'tr[data-ticket="{tickets[0].code}"]')).to_be_visible()
+    page.locator("[data-scope-clear]").click()
+    expect(page.locator("[data-inbox-scope]")).to_have_count(0)
