@@ -22,6 +22,7 @@ from tickets.forms import (
     tag_names,
 )
 from tickets.models import MessageKind, Ticket
+from tickets.presenters import inbox_rows
 from tickets.scopes import inbox_scope_get
 
 INBOX_PAGE_SIZE = 50
@@ -72,19 +73,22 @@ def inbox(request: HttpRequest) -> HttpResponse:
         tickets = Ticket.objects.none()
     if sort == "sla_due":
         tickets = tickets.filter(sla_due_at__isnull=False)
+    tickets = selectors.ticket_rows(tickets)
     try:
         page = keyset_paginate(tickets, ordering=SORT_ORDERINGS[sort], cursor=cleaned.get("cursor") or None,
                                page_size=INBOX_PAGE_SIZE)
     except ApplicationError:
         messages.warning(request, "That page link is not valid any more; showing the first page.")
         page = keyset_paginate(tickets, ordering=SORT_ORDERINGS[sort], cursor=None, page_size=INBOX_PAGE_SIZE)
+    tags = selectors.tag_names_by_ticket(ticket_ids=[row["id"] for row in page.items])
+    rows = inbox_rows(page.items, tags, by_activity=sort == "activity")
 
     active_filters = form.filter_data()
     if view == "department":
         active_filters.pop("department", None)
     title = current_department.name if current_department else VIEW_TITLES.get(view, "All tickets")
     return render(request, "tickets/inbox.html", {
-        "form": form, "view": view, "sort": sort, "page": page,
+        "form": form, "view": view, "sort": sort, "page": page, "rows": rows,
         "title": title, "sidebar_departments": sidebar_departments, "current_department": current_department,
         "filtered": bool(active_filters), "scope": scope,
     }, status=status)

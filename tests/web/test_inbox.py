@@ -210,3 +210,33 @@ def test_inbox_never_counts_the_whole_list(acme, admin_client):
     acme.ticket()
     queries = _inbox_queries(admin_client)
     assert not [sql for sql in queries if "COUNT(" in sql.upper() and "tickets_ticket" in sql]
+
+
+def test_a_row_shows_the_tickets_labels_people_tags_and_times(acme, admin_client):
+    ticket = acme.ticket(
+        subject="Refund for order 77", tags=["vip", "refund"], assignee=acme.agents[0], priority=Priority.URGENT,
+        channel=Channel.EMAIL, contact=ticket_services.ContactData(email="only-email@example.com"),
+        created_at=_at(180),
+    )
+    with tenant_context(acme.tenant):
+        due = timezone.now() + timedelta(hours=2)
+        type(ticket).objects.filter(pk=ticket.pk).update(sla_due_at=due)
+    html = admin_client.get("/").content.decode()
+    row = html[html.index(f'data-ticket="{ticket.code}"'):]
+    row = row[:row.index("</tr>")]
+
+    assert f'href="/tickets/{ticket.code}/"' in row and "Refund for order 77" in row
+    assert "only-email@example.com · Email" in row  # the contact has no name: the email stands in
+    assert '<span class="tag">refund</span><span class="tag">vip</span>' in row
+    assert '<span class="badge badge--new">New</span>' in row
+    assert '<span class="priority priority--urgent">Urgent</span>' in row
+    assert f">{acme.department.name}<" in row and f">{acme.agents[0].display_name}<" in row
+    local_due = timezone.localtime(due)
+    assert f'datetime="{local_due.isoformat()}"' in row and f"SLA due {local_due:%-d %b, %H:%M}" in row
+    assert ">3\xa0hours ago<" in row
+
+
+def test_a_to_solve_row_opens_and_takes_the_ticket(acme, admin_client):
+    ticket = acme.ticket(department=None)
+    html = admin_client.get("/?view=to_solve").content.decode()
+    assert f'action="/tickets/{ticket.code}/take/"' in html
