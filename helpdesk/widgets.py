@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from django import forms
@@ -37,6 +38,8 @@ class PlainSelect(forms.Select):
     @staticmethod
     def _option(value: Any, label: Any, selected: set[str]) -> str:
         value = "" if value is None else str(value)
+        # conditional_escape's work without its lazy-string wrapper, which cost more than the escaping.
+        text = label.__html__() if hasattr(label, "__html__") else escape(str(label), quote=True)
         if value in selected:
-            return format_html('<option value="{}" selected>{}</option>', value, label)
-        return format_html('<option value="{}">{}</option>', value, label)
+            return f'<option value="{escape(value, quote=True)}" selected>{text}</option>'
+        return f'<option value="{escape(value, quote=True)}">{text}</option>'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -81,7 +82,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         messages.warning(request, "That page link is not valid any more; showing the first page.")
         page = keyset_paginate(tickets, ordering=SORT_ORDERINGS[sort], cursor=None, page_size=INBOX_PAGE_SIZE)
     tags = selectors.tag_names_by_ticket(ticket_ids=[row["id"] for row in page.items])
-    rows = inbox_rows(page.items, tags, by_activity=sort == "activity")
+    rows = inbox_rows(page.items, tags, by_activity=sort == "activity",
+                      take_csrf_token=get_token(request) if view == "to_solve" else None)
 
     active_filters = form.filter_data()
     if view == "department":

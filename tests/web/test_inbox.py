@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from departments import services as department_services
 from helpdesk.tenancy import tenant_context
@@ -234,6 +235,18 @@ def test_a_row_shows_the_tickets_labels_people_tags_and_times(acme, admin_client
     local_due = timezone.localtime(due)
     assert f'datetime="{local_due.isoformat()}"' in row and f"SLA due {local_due:%-d %b, %H:%M}" in row
     assert ">3\xa0hours ago<" in row
+
+
+def test_row_times_are_in_the_tenants_zone_as_djangos_date_format_writes_them(acme, admin_client):
+    with tenant_context(acme.tenant):
+        type(acme.tenant).objects.filter(pk=acme.tenant.pk).update(time_zone="Asia/Kolkata")
+    created = timezone.now().replace(month=1, day=9, hour=22, minute=5)
+    ticket = acme.ticket(created_at=created)
+    html = admin_client.get("/?sort=oldest").content.decode()
+    row = html[html.index(f'data-ticket="{ticket.code}"'):]
+    local = timezone.localtime(created, zoneinfo.ZoneInfo("Asia/Kolkata"))
+    assert f'datetime="{dateformat.format(local, "c")}"' in row
+    assert f'title="{dateformat.format(local, "j M Y, H:i")}"' in row
 
 
 def test_a_to_solve_row_opens_and_takes_the_ticket(acme, admin_client):
