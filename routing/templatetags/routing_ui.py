@@ -120,7 +120,8 @@ def ringing_offers(context: template.Context) -> dict[str, Any]:
     request = context["request"]
     actor = getattr(request, "actor", None)
     is_agent = actor is not None and actor.agent is not None
-    offers = list(selectors.offer_list_ringing(actor=actor)) if is_agent else []
+    ringing = is_agent and selectors.offer_ringing_any(actor=actor)
+    offers = list(selectors.offer_list_ringing(actor=actor)) if ringing else []
     return {"offers": offers, "is_agent": is_agent, "csrf_token": context.get("csrf_token"),
             "next": request.get_full_path()}
 
