@@ -7,6 +7,8 @@ from collections.abc import Callable
 import pytest
 from rest_framework.test import APIClient
 
+from tests.reports.activity import generate
+
 
 @pytest.fixture
 def client_with() -> Callable[[str], APIClient]:
@@ -27,3 +29,10 @@ def admin_client(client_with, acme) -> APIClient:
 def generous_rate(settings):
     # The rate limit has its own test; elsewhere a test's many reports must not run into it.
     settings.REPORTS_API_RATE = "100000/min"
+
+
+@pytest.fixture
+def world(acme):
+    """A month of generated activity (modules that need another mix define their own)."""
+    generate(acme, seed=11, tickets=30, days=8)
+    return acme

@@ -15,7 +15,7 @@ from django.utils import timezone
 from departments import services as department_services
 from helpdesk.tenancy import tenant_context
 from reports import drilldown, selectors
-from tests.reports.activity import generate
+from tests.reports.helpers import admin_browser, last_days
 from tests.web.conftest import signed_in
 from tests.web.helpers import link, listed_codes
 from tickets import services as ticket_services
@@ -23,21 +23,6 @@ from tickets import views as ticket_views
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(acme):
-    generate(acme, seed=11, tickets=30, days=8)
-    return acme
-
-
-def _admin(world):
-    return signed_in(world, world.admin.membership.user)
-
-
-def _range() -> dict:
-    today = timezone.now().date()
-    return {"date_from": (today - timedelta(days=10)).isoformat(), "date_to": today.isoformat()}
 
 
 def _today() -> dict:
@@ -89,8 +74,8 @@ def _banner_ticket_count(response) -> int:
     ("channel", "incoming_messages"),
 ])
 def test_every_figure_opens_the_inbox_with_exactly_the_tickets_it_counted(world, group_by, column):
-    client = _admin(world)
-    links = _drill_links(client, {**_range(), "interval": "day", "group_by": group_by, "columns": column})
+    client = admin_browser(world)
+    links = _drill_links(client, {**last_days(), "interval": "day", "group_by": group_by, "columns": column})
     assert links
     for href, value in links:
         assert urlsplit(href).path == "/"
@@ -107,7 +92,7 @@ def test_every_figure_opens_the_inbox_with_exactly_the_tickets_it_counted(world,
 
 
 def test_the_banner_names_the_figure_and_links_back_to_the_report(world):
-    client = _admin(world)
+    client = admin_browser(world)
     with tenant_context(world.tenant):
         ticket = world.ticket(subject="Twice answered")
         for body in ("On it.", "Done."):
@@ -126,7 +111,7 @@ def test_the_banner_names_the_figure_and_links_back_to_the_report(world):
 
 
 def test_a_drill_down_names_only_tickets_with_the_counted_items(world):
-    client = _admin(world)
+    client = admin_browser(world)
     with tenant_context(world.tenant):
         ticket = world.ticket(subject="Nobody answered this one")
     params = {**_today(), "department": world.department.pk}
@@ -140,7 +125,7 @@ def test_the_scope_stays_through_filters_sorting_and_pages(acme, monkeypatch):
     monkeypatch.setattr(ticket_views, "INBOX_PAGE_SIZE", 2)
     outside = acme.ticket(subject="Made yesterday", created_at=timezone.now() - timedelta(days=2))
     codes = [acme.ticket(subject=f"Made today {n}").code for n in range(5)]
-    client = _admin(acme)
+    client = admin_browser(acme)
     [(href, value)] = _drill_links(client, {**_today(), "columns": "tickets_created"})
     assert value == 5
     first = client.get(href)
@@ -171,20 +156,20 @@ def test_an_agent_sees_only_the_tickets_they_may_open_and_is_told_about_the_othe
 
 
 def test_another_tenant_cannot_open_a_drill_down(world, globex):
-    [(href, _), *_] = _drill_links(_admin(world), {**_range(), "columns": "tickets_created"})
+    [(href, _), *_] = _drill_links(admin_browser(world), {**last_days(), "columns": "tickets_created"})
     outsider = signed_in(globex, globex.admin.membership.user)
     globex.ticket(subject="Globex's own")
     response = outsider.get(href)
     assert response.status_code == 404
     assert listed_codes(response) == []
-    old_link = {**_range(), "column": "tickets_created", "department": world.department.pk}
+    old_link = {**last_days(), "column": "tickets_created", "department": world.department.pk}
     assert outsider.get("/reports/tickets/", old_link).status_code == 404
 
 
 @pytest.mark.parametrize("value", ["garbage", "tampered", "x" * 5000, "a\x00b", ".eJy:1:2"])
 def test_a_bad_or_changed_drill_down_link_is_refused_with_a_message(world, value):
-    client = _admin(world)
-    [(href, _), *_] = _drill_links(client, {**_range(), "columns": "tickets_created"})
+    client = admin_browser(world)
+    [(href, _), *_] = _drill_links(client, {**last_days(), "columns": "tickets_created"})
     token = parse_qs(urlsplit(href).query)["report"][0]
     if value == "tampered":
         payload, signature = token.rsplit(":", 1)
@@ -198,8 +183,8 @@ def test_a_bad_or_changed_drill_down_link_is_refused_with_a_message(world, value
 
 
 def test_old_drill_down_links_redirect_to_the_inbox(world):
-    client = _admin(world)
-    query = {**_range(), "interval": "range", "column": "answers", "group": str(world.department.pk)}
+    client = admin_browser(world)
+    query = {**last_days(), "interval": "range", "column": "answers", "group": str(world.department.pk)}
     response = client.get("/reports/tickets/", query)
     assert response.status_code == 302
     assert response["Location"].startswith("/?report=")
@@ -212,7 +197,7 @@ def test_old_drill_down_links_redirect_to_the_inbox(world):
                                                                                "interval": "fortnight"},
                                    {"column": "answers", "group": "99999999999999999999999"}])
 def test_an_old_drill_down_link_to_something_uncountable_is_refused(world, query):
-    response = _admin(world).get("/reports/tickets/", query)
+    response = admin_browser(world).get("/reports/tickets/", query)
     assert response.status_code == 400
     assert 'role="alert"' in response.content.decode()
 
@@ -225,7 +210,7 @@ def _queries(client, url: str) -> list[str]:
 
 
 def test_a_drill_down_query_count_does_not_grow_with_its_tickets(acme):
-    client = _admin(acme)
+    client = admin_browser(acme)
     for n in range(3):
         acme.ticket(subject=f"First {n}", tags=["vip"], assignee=acme.agents[0])
     [(href, _)] = _drill_links(client, {**_today(), "columns": "tickets_created"})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,30 +13,15 @@ from django.utils import timezone
 from helpdesk.tenancy import tenant_context
 from reports.selectors import COLUMNS
 from reports.templatetags.reports_ui import number
-from tests.reports.activity import generate
+from tests.reports.helpers import admin_browser, last_days
 from tests.web.conftest import signed_in
 from tickets import services as ticket_services
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(acme):
-    generate(acme, seed=11, tickets=30, days=8)
-    return acme
-
-
-def _admin(world):
-    return signed_in(world, world.admin.membership.user)
-
-
-def _range() -> dict:
-    today = timezone.now().date()
-    return {"date_from": (today - timedelta(days=10)).isoformat(), "date_to": today.isoformat()}
-
-
 def test_the_report_page_shows_a_table_a_chart_and_an_export(world):
-    response = _admin(world).get("/reports/", {**_range(), "interval": "range"})
+    response = admin_browser(world).get("/reports/", {**last_days(), "interval": "range"})
     assert response.status_code == 200
     page = response.content.decode()
     assert "data-report-table" in page and "data-chart-canvas" in page
@@ -47,7 +31,7 @@ def test_the_report_page_shows_a_table_a_chart_and_an_export(world):
 
 
 def test_the_table_is_sorted_as_chosen(world):
-    page = _admin(world).get("/reports/", {**_range(), "interval": "range", "group_by": "agent",
+    page = admin_browser(world).get("/reports/", {**last_days(), "interval": "range", "group_by": "agent",
                                            "ordering": "-answers", "columns": "answers"}).content.decode()
     values = [int(v) for v in re.findall(r'data-column="answers" data-value="(\d+)"', page)]
     assert len(values) > 1 and values == sorted(values, reverse=True)
@@ -55,20 +39,20 @@ def test_the_table_is_sorted_as_chosen(world):
 
 
 def test_bad_parameters_show_form_errors(world):
-    response = _admin(world).get("/reports/", {"interval": "fortnight", "tz": "Nowhere/City"})
+    response = admin_browser(world).get("/reports/", {"interval": "fortnight", "tz": "Nowhere/City"})
     assert response.status_code == 400
     page = response.content.decode()
     assert 'data-error-field="interval"' in page and 'data-error-field="tz"' in page
 
 
 def test_another_tenants_department_is_not_found(world, globex):
-    assert _admin(world).get("/reports/", {"department": globex.department.pk}).status_code == 404
-    assert _admin(world).get("/reports/export.csv", {"department": globex.department.pk}).status_code == 404
+    assert admin_browser(world).get("/reports/", {"department": globex.department.pk}).status_code == 404
+    assert admin_browser(world).get("/reports/export.csv", {"department": globex.department.pk}).status_code == 404
 
 
 def test_an_agent_sees_only_their_departments(world):
     client = signed_in(world, world.agents[0].user)
-    page = client.get("/reports/", {**_range(), "interval": "range"}).content.decode()
+    page = client.get("/reports/", {**last_days(), "interval": "range"}).content.decode()
     assert "Billing 11" not in page
     with tenant_context(world.tenant):
         billing = world.agents[1].department_memberships.get().department_id
@@ -81,8 +65,8 @@ def _table(page: str) -> list[dict[str, str]]:
 
 
 def test_the_export_holds_exactly_the_rows_and_columns_shown(world):
-    client = _admin(world)
-    params = {**_range(), "group_by": "agent", "columns": ["tickets_created", "answers", "avg_response_s"]}
+    client = admin_browser(world)
+    params = {**last_days(), "group_by": "agent", "columns": ["tickets_created", "answers", "avg_response_s"]}
     page = client.get("/reports/", params).content.decode()
     shown = _table(page)
     assert shown
@@ -96,8 +80,8 @@ def test_the_export_holds_exactly_the_rows_and_columns_shown(world):
 
 
 def test_every_figure_reads_as_in_the_export_whole_numbers_without_a_decimal_point(world):
-    client = _admin(world)
-    params = {**_range(), "interval": "week", "group_by": "agent", "columns": list(COLUMNS)}
+    client = admin_browser(world)
+    params = {**last_days(), "interval": "week", "group_by": "agent", "columns": list(COLUMNS)}
     page = client.get("/reports/", params).content.decode()
     shown = _table(page)
     response = client.get(re.search(r'href="([^"]+)" data-export-csv', page).group(1).replace("&amp;", "&"))
@@ -115,7 +99,7 @@ def test_figures_drop_a_zero_decimal_and_keep_the_rest():
 
 
 def test_the_departments_list_links_to_each_departments_report(world):
-    page = _admin(world).get("/settings/departments/").content.decode()
+    page = admin_browser(world).get("/settings/departments/").content.decode()
     assert f'href="/reports/?department={world.department.pk}&amp;group_by=agent" data-department-report' in page
 
 
@@ -125,7 +109,7 @@ def test_the_header_links_to_reports_for_agents_too(world):
 
 
 def test_a_reply_counts_at_once_from_the_log_tail(world):
-    client = _admin(world)
+    client = admin_browser(world)
     today = timezone.now().date().isoformat()
     params = {"date_from": today, "date_to": today, "interval": "range", "department": world.department.pk,
               "columns": "answers", "tz": "UTC"}
