@@ -14,7 +14,7 @@ from helpdesk.tenancy import tenant_context
 from tests.api.helpers import error_of, field_errors, ids, results
 from tickets.api.serializers import TicketSerializer
 from tickets.models import Category, EventKind, Priority, Ticket, TicketEvent
-from tickets.selectors import ticket_list
+from tickets.selectors import tag_names_by_ticket, ticket_list
 
 URL = "/api/v1/tickets/"
 
@@ -519,3 +519,10 @@ def test_a_list_row_shows_a_ticket_exactly_as_its_own_page_does(admin_client, ac
     for row in listed:
         assert row == admin_client.get(detail(row["id"])).json()
     assert [row["tags"] for row in listed] == [["one"], ["alpha", "mid", "zeta"], []]
+
+
+def test_tag_names_are_read_only_from_the_active_tenant(acme, globex):
+    theirs = globex.ticket(tags=["secret"])
+    ours = acme.ticket(tags=["b", "a"])
+    with tenant_context(acme.tenant):
+        assert tag_names_by_ticket(ticket_ids=[theirs.pk, ours.pk]) == {ours.pk: ["a", "b"]}
