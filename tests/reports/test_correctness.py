@@ -7,11 +7,12 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from helpdesk.tenancy import tenant_context
 from reports import rollups
-from reports.selectors import COLUMNS
+from reports.selectors import COLUMNS, _rounded
 from tests.reports.activity import COUNTS, generate, reference_facts, reference_report
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +105,19 @@ def test_the_activity_has_sla_targets_met_and_missed_and_the_api_shows_both(worl
                                   "tz": "UTC"}).json()["rows"]
     for column in ("sla_first_response_met_pct", "sla_resolution_met_pct"):
         assert any(row[column] is not None and 0 < row[column] < 100 for row in rows), column
+
+
+def test_averages_and_percentages_round_half_away_from_zero_as_numeric_round_does():
+    # Figures are rounded with integer arithmetic, not numeric: the same float8 must come out, exact halves and
+    # negative sums included (a clock set back can make a duration negative), and sums far above any day's.
+    with connection.cursor() as cursor:
+        for places in (1, 2):
+            numeric = f"round(n::numeric / d / {10 ** places}, {places})::float8"
+            cursor.execute(
+                f"""SELECT count(*), count(*) FILTER (WHERE {_rounded("n", "d", places)} IS DISTINCT FROM {numeric})
+                FROM (SELECT n::bigint, d::bigint FROM generate_series(-2500, 2500) n, generate_series(1, 45) d
+                      UNION ALL
+                      SELECT n::bigint * 1000003 + k, d FROM generate_series(1073741824, 1073741874) n,
+                                                     generate_series(-1, 1) k, (VALUES (7), (300), (86400)) v(d)) v""")
+            checked, different = cursor.fetchone()
+            assert checked > 200_000 and different == 0, places
