@@ -45,6 +45,20 @@ class Grain(models.IntegerChoices):
     DAY_DEPARTMENT = 2, "Day in the tenant's time zone, by department and channel (agent_id 0)"
     DAY_DEPARTMENT_ONLY = 3, "Day in the tenant's time zone, by department (agent_id 0, channel '')"
     DAY_AGENT = 4, "Day in the tenant's time zone, by department and agent (channel '')"
+    DAY_AGENT_ONLY = 5, "Day in the tenant's time zone, by agent (department_id 0, channel '')"
+    DAY_CHANNEL_ONLY = 6, "Day in the tenant's time zone, by channel (department_id 0, agent_id 0)"
+
+
+# The dimensions each daily grain keeps (the others are 0 or ''), and the finer daily grain it is summed from
+# (the first from the facts themselves). Sources come before the grains summed from them.
+DAY_GRAINS: dict[int, tuple[frozenset[str], int | None]] = {
+    Grain.DAY: (frozenset({"department", "agent", "channel"}), None),
+    Grain.DAY_DEPARTMENT: (frozenset({"department", "channel"}), Grain.DAY),
+    Grain.DAY_DEPARTMENT_ONLY: (frozenset({"department"}), Grain.DAY_DEPARTMENT),
+    Grain.DAY_AGENT: (frozenset({"department", "agent"}), Grain.DAY),
+    Grain.DAY_AGENT_ONLY: (frozenset({"agent"}), Grain.DAY_AGENT),
+    Grain.DAY_CHANNEL_ONLY: (frozenset({"channel"}), Grain.DAY_DEPARTMENT),
+}
 
 
 METRICS = (

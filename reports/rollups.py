@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from helpdesk.tenancy import require_active_tenant
 from reports.facts import facts_sql, intersect_ranges, jit_off, merge_ranges, ranges_predicate
-from reports.models import METRICS, DirtyHour, Grain, ReportRollup, RollupState
+from reports.models import DAY_GRAINS, METRICS, DirtyHour, Grain, ReportRollup, RollupState
 from tickets.models import TicketEvent
 
 LAG = timedelta(minutes=5)
@@ -35,6 +35,8 @@ HOUR = timedelta(hours=1)
 MAX_HOURS_PER_RUN = 31 * 24
 
 _SUMS = ", ".join(f"SUM({m})" for m in METRICS)
+# (dimension, its column, the column's value in a grain without it)
+_DIMENSIONS = (("department", "department_id", "0"), ("agent", "agent_id", "0"), ("channel", "channel", "''"))
 _INSERT_COLUMNS = "tenant_id, grain, bucket, department_id, agent_id, channel, " + ", ".join(METRICS)
 
 
@@ -89,14 +91,15 @@ def recompute_hours(*, tenant_id: int, ranges: list[tuple[datetime, datetime]]) 
 
 
 def recompute_days(*, tenant_id: int, ranges: list[tuple[datetime, datetime]], time_zone: str) -> None:
-    """Replace both daily rollups of the whole days (in ``time_zone``) ``ranges`` with their facts' sums.
+    """Replace every daily rollup of the whole days (in ``time_zone``) ``ranges`` with their facts' sums.
 
-    Days are summed from the log rather than from hours so that zones with :30 or :45 offsets work too.
+    Days are summed from the log rather than from hours so that zones with :30 or :45 offsets work too; the
+    coarser daily grains from the finer ones (``DAY_GRAINS``).
     """
     ranges = merge_ranges(ranges)
     if not ranges:
         return
-    _delete(tenant_id, (Grain.DAY, Grain.DAY_DEPARTMENT, Grain.DAY_DEPARTMENT_ONLY, Grain.DAY_AGENT), ranges)
+    _delete(tenant_id, tuple(DAY_GRAINS), ranges)
     facts, params = facts_sql(tenant_id=tenant_id, ranges=ranges)
     when, when_params = ranges_predicate("bucket", ranges)
     with connection.cursor() as cursor:
@@ -107,27 +110,18 @@ def recompute_days(*, tenant_id: int, ranges: list[tuple[datetime, datetime]], t
             FROM ({facts}) f GROUP BY 3, 4, 5, 6""",
             [tenant_id, Grain.DAY, time_zone, time_zone, *params],
         )
-        cursor.execute(
-            f"""INSERT INTO reports_reportrollup ({_INSERT_COLUMNS})
-            SELECT tenant_id, %s, bucket, department_id, 0, channel, {_SUMS}
-            FROM reports_reportrollup WHERE tenant_id = %s AND grain = %s AND ({when})
-            GROUP BY tenant_id, bucket, department_id, channel""",
-            [Grain.DAY_DEPARTMENT, tenant_id, Grain.DAY, *when_params],
-        )
-        cursor.execute(
-            f"""INSERT INTO reports_reportrollup ({_INSERT_COLUMNS})
-            SELECT tenant_id, %s, bucket, department_id, 0, '', {_SUMS}
-            FROM reports_reportrollup WHERE tenant_id = %s AND grain = %s AND ({when})
-            GROUP BY tenant_id, bucket, department_id""",
-            [Grain.DAY_DEPARTMENT_ONLY, tenant_id, Grain.DAY_DEPARTMENT, *when_params],
-        )
-        cursor.execute(
-            f"""INSERT INTO reports_reportrollup ({_INSERT_COLUMNS})
-            SELECT tenant_id, %s, bucket, department_id, agent_id, '', {_SUMS}
-            FROM reports_reportrollup WHERE tenant_id = %s AND grain = %s AND ({when})
-            GROUP BY tenant_id, bucket, department_id, agent_id""",
-            [Grain.DAY_AGENT, tenant_id, Grain.DAY, *when_params],
-        )
+        for grain, (kept, source) in DAY_GRAINS.items():
+            if source is None:
+                continue
+            columns = [c if name in kept else blank for name, c, blank in _DIMENSIONS]
+            group_by = ", ".join(c for name, c, _ in _DIMENSIONS if name in kept)
+            cursor.execute(
+                f"""INSERT INTO reports_reportrollup ({_INSERT_COLUMNS})
+                SELECT tenant_id, %s, bucket, {", ".join(columns)}, {_SUMS}
+                FROM reports_reportrollup WHERE tenant_id = %s AND grain = %s AND ({when})
+                GROUP BY tenant_id, bucket, {group_by}""",
+                [grain, tenant_id, source, *when_params],
+            )
 
 
 def _days_covering(hours: list[datetime], tz: zoneinfo.ZoneInfo) -> list[tuple[datetime, datetime]]:

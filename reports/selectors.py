@@ -24,7 +24,7 @@ from departments.models import AgentProfile, Department
 from helpdesk.errors import ApplicationError, NotFound
 from helpdesk.principals import Actor
 from reports.facts import facts_sql, intersect_ranges, jit_off, merge_ranges, ranges_predicate, subtract_ranges
-from reports.models import METRICS, DirtyHour, Grain, RollupState
+from reports.models import DAY_GRAINS, METRICS, DirtyHour, Grain, RollupState
 from reports.rollups import HOUR, floor_hour, local_midnight, next_midnight, tenant_zone
 from tickets.models import Channel, Tag
 
@@ -271,17 +271,23 @@ def _whole_hour_offsets(tz: zoneinfo.ZoneInfo, start: datetime, end: datetime) -
     return True
 
 
+def _day_grain(query: ReportQuery) -> int:
+    """The coarsest daily rollup that still holds every dimension the report groups or filters by."""
+    needed = {query.group_by} & {"department", "agent", "channel"}
+    if query.departments or query.visible_departments is not None:
+        needed.add("department")
+    if query.agents:
+        needed.add("agent")
+    if query.channels:
+        needed.add("channel")
+    return min((grain for grain, (kept, _) in DAY_GRAINS.items() if needed <= kept),
+               key=lambda grain: len(DAY_GRAINS[grain][0]))
+
+
 def report_plan(query: ReportQuery) -> Plan:
     """Where each stretch of the report's range is read from; together the stretches cover it exactly once."""
     start, end = query.start, query.end
-    # The coarsest daily rollup that still holds every dimension the report groups or filters by.
-    if query.group_by == "agent" or query.agents:
-        grain = Grain.DAY if query.group_by == "channel" or query.channels else Grain.DAY_AGENT
-    elif query.group_by == "channel" or query.channels:
-        grain = Grain.DAY_DEPARTMENT
-    else:
-        grain = Grain.DAY_DEPARTMENT_ONLY
-    plan = Plan(day_grain=grain)
+    plan = Plan(day_grain=_day_grain(query))
     state = RollupState.objects.filter(rolled_until__isnull=False).first()
     if state is None or query.tags or query.group_by == "tag":
         plan.raw_ranges = [(start, end)]
@@ -344,10 +350,6 @@ def _filters(query: ReportQuery) -> tuple[str, list]:
             WHERE tt.tenant_id = %s AND tt.ticket_id = f.ticket_id AND t.name = ANY(%s))""")
         params += [query.tenant_id, list(query.tags)]
     return " AND ".join(conditions), params
-
-
-# Daily rollups that hold exactly one row per day and group: (grain, group_by).
-_ONE_ROW_PER_GROUP = {(Grain.DAY_DEPARTMENT_ONLY, "department")}
 
 
 def _days_apart(query: ReportQuery, plan: Plan) -> bool:
@@ -429,7 +431,7 @@ def report_sql(query: ReportQuery, plan: Plan | None = None, *, ordered: bool = 
     if days_apart:
         period, period_params = _period(query, "f.bucket")
         when, when_params = ranges_predicate("f.bucket", plan.day_ranges)
-        if (plan.day_grain, query.group_by) in _ONE_ROW_PER_GROUP:
+        if DAY_GRAINS[plan.day_grain][0] == {query.group_by}:  # one row per day and group already
             days, group_by = ", ".join(f"f.{m}::bigint" for m in METRICS), ""
         else:
             days, group_by = _SUMS, f"GROUP BY f.bucket, {key}"

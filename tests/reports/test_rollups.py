@@ -66,12 +66,15 @@ def test_reports_read_days_in_the_tenant_zone_hours_in_other_whole_hour_zones_an
         state = RollupState.objects.get()
     assert own.day_ranges and own.day_grain == Grain.DAY_DEPARTMENT_ONLY
     with tenant_context(world.tenant):
-        by_channel = report_plan(report_query_parse(actor=world.admin, params={**_params(), "group_by": "channel"}))
-        by_agent = report_plan(report_query_parse(actor=world.admin, params={**_params(), "group_by": "agent"}))
-        agent_channel = report_plan(report_query_parse(actor=world.admin, params={
-            **_params(), "group_by": "agent", "channel": "chat"}))
-    assert (by_channel.day_grain, by_agent.day_grain) == (Grain.DAY_DEPARTMENT, Grain.DAY_AGENT)
-    assert agent_channel.day_grain == Grain.DAY
+        def grain(actor=world.admin, **params):
+            return report_plan(report_query_parse(actor=actor, params={**_params(), **params})).day_grain
+
+        assert (grain(group_by="channel"), grain(group_by="agent")) == (Grain.DAY_CHANNEL_ONLY, Grain.DAY_AGENT_ONLY)
+        assert grain(group_by="agent", channel="chat") == Grain.DAY
+        assert grain(group_by="channel", department=world.department.pk) == Grain.DAY_DEPARTMENT
+        assert grain(group_by="department", agent=world.agents[0].pk) == Grain.DAY_AGENT
+        # An agent sees only their departments' figures: their reports keep the department.
+        assert grain(actor=world.actor_of(world.agents[0]), group_by="agent") == Grain.DAY_AGENT
     assert own.raw_ranges[-1][1] > state.rolled_until  # the tail after the watermark comes from the log
     assert other.hour_ranges and not other.day_ranges
     assert not half.day_ranges and not half.hour_ranges
