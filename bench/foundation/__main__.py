@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import re
 import signal
 import subprocess
@@ -23,7 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import machine, pg
+from bench.common import machine, pg, process
 from bench.common.server import Server
 from bench.foundation import measure, report
 from bench.foundation.seed import SEEDING_NAME, TENANT_SLUG
@@ -46,24 +45,13 @@ SERVER_ENV = {
 }
 
 
-def log(message: str) -> None:
-    print(message, flush=True)
+log = process.log
 
 
 def run_python(args: list[str], *, env: dict[str, str], capture_last_json: bool = False) -> dict | None:
-    """Run a module of this repository with the venv's Python; stream its output, return its last JSON line."""
-    proc = subprocess.Popen([PYTHON, *args], cwd=ROOT, env={**os.environ, **SERVER_ENV, **env},
-                            stdout=subprocess.PIPE, text=True)
-    last = None
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if capture_last_json and line.startswith("{"):
-            last = line
-        else:
-            print("    " + line.rstrip(), flush=True)
-    if proc.wait() != 0:
-        raise SystemExit(f"{' '.join(args[:3])} failed with exit code {proc.returncode}")
-    return json.loads(last) if last else None
+    """A module of this repository run with the server's environment (bench.common.process.run_python)."""
+    result = process.run_python(args, env={**SERVER_ENV, **env})
+    return result if capture_last_json else None
 
 
 def seeded_tickets(dbname: str) -> int | None:
