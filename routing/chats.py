@@ -423,8 +423,8 @@ def chat_transfer(
 def chat_accepted(*, ticket: Ticket, agent: AgentProfile, now: datetime) -> list[push.Push]:
     """An agent accepted the chat's offer: record the pickup (the first only; a transferred chat keeps its
     original) and return the visitor's "agent joined" push for the accepting transaction to publish."""
-    Chat.objects.filter(ticket_id=ticket.pk, accepted_at__isnull=True).update(accepted_at=now)
-    if not Chat.objects.filter(ticket_id=ticket.pk).exists():
+    picked_up = Chat.objects.filter(ticket_id=ticket.pk, accepted_at__isnull=True).update(accepted_at=now)
+    if not picked_up and not Chat.objects.filter(ticket_id=ticket.pk).exists():
         return []  # a chat ticket entered by hand or through the API has no visitor to tell
     return [push.Push(push.chat_stream(ticket.pk), push.VISITOR_AGENT_JOINED, {"agent": agent.display_name})]
 

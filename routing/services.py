@@ -55,7 +55,7 @@ from tickets.models import (
     Status,
     Ticket,
 )
-from tickets.services import event_append
+from tickets.services import event_append, events_append
 
 logger = logging.getLogger(__name__)
 
@@ -441,8 +441,9 @@ def route_waiting(*, limit: int = 100) -> int:
 # --- answering offers -------------------------------------------------------------------------------------
 
 def _offer_for_agent(actor: Actor, offer_id: int) -> Offer:
+    """The actor's own offer, with its item's ticket id (read in the same statement)."""
     agent = actor.agent
-    offer = Offer.objects.filter(pk=offer_id).first()
+    offer = Offer.objects.annotate(ticket_id=F("item__ticket_id")).filter(pk=offer_id).first()
     if agent is None or offer is None or offer.agent_id != agent.pk:
         raise NotFound("No such offer.")
     return offer
@@ -456,9 +457,16 @@ def offer_accept(*, actor: Actor, offer_id: int) -> Ticket:
     with transaction.atomic():
         # Lock order everywhere: ticket, then routing item, then offers. A manual change of the ticket locks the
         # ticket and then (through its hook) the item; taking them in the other order here could deadlock.
-        Ticket.objects.select_for_update(no_key=True).filter(pk=offer.item.ticket_id).first()
+        # The ticket's status is read with its lock: it is the "before" of the status change logged below.
+        previous_status = (
+            Ticket.objects.select_for_update(no_key=True).filter(pk=offer.ticket_id)
+            .values_list("status", flat=True).first()
+        )
         item = RoutingItem.objects.select_for_update().get(pk=offer.item_id)
-        offer = Offer.objects.select_for_update().get(pk=offer.pk)
+        offer = (
+            Offer.objects.select_for_update(of=("self",)).annotate(winner_ids=F("decision__winner_ids"))
+            .get(pk=offer.pk)
+        )
         if offer.state != OfferState.RINGING or item.state != ItemState.RINGING:
             raise Conflict("This offer is no longer ringing.", code="offer_gone")
         rang_out = offer.expires_at <= now
@@ -466,7 +474,7 @@ def offer_accept(*, actor: Actor, offer_id: int) -> Ticket:
             _offers_close(item, [offer], OfferState.MISSED, now)
             _requeue_if_silent(item, now)
         else:
-            ticket = _offer_take(actor=actor, item=item, offer=offer, now=now)
+            ticket = _offer_take(actor=actor, item=item, offer=offer, previous_status=previous_status, now=now)
             counters_hint(department_ids=[ticket.department_id])
     if rang_out:
         # Raised after the block so the ring-out is recorded (outside a request's own transaction).
@@ -474,11 +482,14 @@ def offer_accept(*, actor: Actor, offer_id: int) -> Ticket:
     return ticket
 
 
-def _offer_take(*, actor: Actor, item: RoutingItem, offer: Offer, now: datetime) -> Ticket:
+def _offer_take(
+    *, actor: Actor, item: RoutingItem, offer: Offer, previous_status: str | None, now: datetime,
+) -> Ticket:
+    """``offer`` as offer_accept locks it, with its decision's ``winner_ids``; the caller holds the ticket's
+    row lock and read ``previous_status`` under it."""
     # The agent row is not locked: the ringing offer already holds their slot, and going offline locks the
     # agent and then items, so locking an agent here, after the item, could deadlock with it.
-    agent = AgentProfile.objects.get(pk=offer.agent_id)
-    previous_status = Ticket.objects.filter(pk=item.ticket_id).values_list("status", flat=True).get()
+    agent = actor.agent
     assigned = Ticket.objects.filter(pk=item.ticket_id, assignee__isnull=True, status__in=ACTIVE_STATUSES).update(
         assignee=agent, updated_at=now, status=Status.OPEN,
     )
@@ -496,14 +507,12 @@ def _offer_take(*, actor: Actor, item: RoutingItem, offer: Offer, now: datetime)
     # A single-agent offer took the agent's turn when it was decided (under the routing lock); stamping it
     # again now, outside that lock, would push them behind agents chosen since and break the rotation.
     # Only an offer rung on several agents at once (ring all, priority) records the turn on acceptance.
-    winner_ids = RoutingDecision.objects.filter(pk=offer.decision_id).values_list("winner_ids", flat=True).get()
-    if winner_ids != [agent.pk]:
+    if offer.winner_ids != [agent.pk]:
         _rotation_touch(agent_id=agent.pk, ticket=ticket, channel=item.channel, at=now)
-    event_append(ticket=ticket, kind=EventKind.ASSIGNED, actor=actor, at=now,
-                 data={"assignee": [None, agent.display_name], "via": "routing"})
+    changes = [(EventKind.ASSIGNED, {"assignee": [None, agent.display_name], "via": "routing"})]
     if previous_status != Status.OPEN:
-        event_append(ticket=ticket, kind=EventKind.STATUS_CHANGED, actor=actor, at=now,
-                     data={"status": [previous_status, Status.OPEN]})
+        changes.append((EventKind.STATUS_CHANGED, {"status": [previous_status, Status.OPEN]}))
+    events_append(ticket=ticket, changes=changes, actor=actor, at=now)
     kind = push.CHAT_ASSIGNED if item.channel == RoutingChannel.CHAT else push.TICKET_ASSIGNED
     pushes.append(push.Push(push.agent_stream(agent.pk), kind,
                             {"offer_id": offer.pk, "ticket_id": ticket.pk, "ticket": ticket.code,

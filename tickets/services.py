@@ -135,6 +135,20 @@ def event_append(
     )
 
 
+def events_append(
+    *, ticket: Ticket, changes: Sequence[tuple[str, dict]], actor: Actor | None, at: datetime | None = None,
+) -> list[TicketEvent]:
+    """Several events of one actor at one moment (``(kind, data)`` pairs, in order), in one statement."""
+    at = at or timezone.now()
+    fields = _actor_fields(actor)
+    return TicketEvent.objects.bulk_create([
+        TicketEvent(tenant_id=ticket.tenant_id, ticket=ticket, kind=kind, data=data,
+                    department_id_at_event=ticket.department_id, assignee_id_at_event=ticket.assignee_id,
+                    channel=ticket.channel, created_at=at, **fields)
+        for kind, data in changes
+    ])
+
+
 # --- creating tickets -------------------------------------------------------------------------------------
 
 def _tags_get_or_create(names: Iterable[str]) -> list[Tag]:

@@ -646,3 +646,28 @@ def test_a_queued_chat_that_was_assigned_or_closed_meanwhile_is_not_offered(acme
     assert state_of(acme, assigned) == ItemState.ASSIGNED
     assert state_of(acme, closed) == ItemState.CANCELLED
     assert ringing(acme, assigned) == ringing(acme, closed) == {}
+
+
+def test_accepting_an_offer_takes_a_fixed_number_of_statements(acme, django_assert_num_queries):
+    """Accepting sits on every chat's path to an agent: its statements are counted so none creeps in."""
+    configure(acme, chat_method=Method.ROUND_ROBIN)
+    department, (agent,) = team(acme, {})
+    ticket = chat(acme, department)
+    route(acme, ticket)
+    offer = ringing(acme, ticket)[agent.pk]
+    actor = actor_for_membership(agent.membership)
+    assert actor.agent.pk == agent.pk
+
+    with django_assert_num_queries(ACCEPT_STATEMENTS), tenant_context(acme.tenant):
+        accepted = services.offer_accept(actor=actor, offer_id=offer.pk)
+
+    assert accepted.assignee_id == agent.pk
+    assert log_kinds(acme, ticket)[-2:] == [EventKind.ASSIGNED, EventKind.STATUS_CHANGED]
+
+
+# In a test's transaction: savepoint and set_config (tenant_context), the offer with its ticket id, savepoint,
+# the ticket's lock with its status, the item's lock, the offer's lock with its decision's winners, the
+# assignment, the offer's state, other ringing offers, the item's state, the ticket to show, both log events in
+# one insert, the chat's pickup (and, for a chat entered by hand, whether it has a visitor), the push stream and
+# its event, the department's open sockets, two releases.
+ACCEPT_STATEMENTS = 20
