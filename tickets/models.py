@@ -161,7 +161,7 @@ class Ticket(TenantOwnedModel):
             models.Index(fields=["tenant", "assignee", "-created_at", "-id"], name="ticket_assignee_idx"),
             models.Index(fields=["tenant", "status", "-created_at", "-id"], name="ticket_status_idx"),
             models.Index(fields=["tenant", "-updated_at", "-id"], name="ticket_updated_idx"),
-            models.Index(fields=["tenant", "contact", "-created_at"], name="ticket_contact_idx"),
+            models.Index(fields=["tenant", "contact", "-created_at", "-id"], name="ticket_contact_idx"),
             # The inbox's "SLA due" order; tickets without a running target sort last.
             models.Index(fields=["tenant", "sla_due_at", "id"], name="ticket_sla_due_idx"),
             # The SLA sweep reads only tickets with something to announce.
