@@ -273,11 +273,22 @@ def _select_verified(
     raise RuntimeError("Routing could not settle on an agent with a free slot.")  # unreachable, see above
 
 
+# How far back a returning customer's tickets are looked through for the agent who handled them last.
+LAST_AGENT_LOOKBACK = 50
+
+
 def _last_agent_of_customer(ticket: Ticket) -> int | None:
-    return (
-        Ticket.objects.filter(contact_id=ticket.contact_id, assignee__isnull=False)
-        .exclude(pk=ticket.pk).order_by("-created_at", "-id").values_list("assignee_id", flat=True).first()
+    """The assignee of the customer's most recent other ticket that has one (within their last few tickets).
+
+    Filtered on the contact alone, so the only useful index is the contact's, newest first, whatever the
+    planner's statistics say. With "has an assignee" in the WHERE clause, statistics taken while most tickets
+    were unassigned made PostgreSQL walk every assigned ticket of the tenant instead (38 ms at 40,000 chats).
+    """
+    recent = (
+        Ticket.objects.filter(contact_id=ticket.contact_id).exclude(pk=ticket.pk)
+        .order_by("-created_at", "-id").values_list("assignee_id", flat=True)[:LAST_AGENT_LOOKBACK]
     )
+    return next((agent_id for agent_id in recent if agent_id is not None), None)
 
 
 def _candidate_record(candidate: Candidate, reason: str | None) -> dict:

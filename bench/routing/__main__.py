@@ -14,6 +14,9 @@
 4. Checks the invariants in the database: double assignments, agents over capacity, lost items.
 5. Runs ``pgbench -b simple-update`` (``-c 8 -j 2``) on a scratch database of the same server and prints the
    ratio of decisions per second to its transactions per second.
+6. Runs one decision's statements in pgbench alone on the bench database (``bench.routing.floor``: no
+   Python, prepared, 8 clients) and prints what that gives beside simple-update: the database's share of the
+   goal, whatever the application around it.
 Raw figures go to ``bench/results/routing-<time>.json``.
 """
 
@@ -234,6 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_pgbench:
         log(f"pgbench -b simple-update -c 8 -j 2 -T {args.pgbench_seconds} on a scratch database")
         bench = pgbench(clients=8, threads=2, seconds=args.pgbench_seconds)
+    floor = None
+    if not args.no_pgbench:
+        from bench.routing.floor import decision_floor
+
+        log(f"One decision's statements alone: pgbench -M prepared, 8 clients, {args.pgbench_seconds} s, on {args.db}")
+        floor = decision_floor(dbname=args.db, clients=8, threads=2, seconds=args.pgbench_seconds)
     if args.drop:
         pg.database_drop(args.db)
 
@@ -243,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                   + routed["monitor"]["samples_with_agent_over_max"] + found["agents_over_capacity_at_end"]
                   + found["lost_items"])
     result = {"machine": about, "seeded": seeded, "routing": routed, "invariants": found, "pgbench": bench,
-              "ratio": ratio, "goals": {"p99_under_10ms": routed["p99_ms"] < 10,
+              "ratio": ratio, "decision_statements_alone": floor, "goals": {"p99_under_10ms": routed["p99_ms"] < 10,
                                         "ratio_at_least_0.4": ratio is not None and ratio >= 0.4,
                                         "invariants_zero": violations == 0},
               "total_seconds": round(time.perf_counter() - started, 1)}
@@ -274,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
     if bench:
         log(f"pgbench simple-update: {bench['tps']} tps (8 clients, 2 threads, {bench['seconds']} s)")
         log(f"Ratio decisions/s : pgbench tps = {ratio}")
+    if floor and bench:
+        log(f"One decision's statements run by pgbench alone (no Python): {floor['tps']} decisions/s, "
+            f"ratio {floor['tps'] / bench['tps']:.3f} to simple-update; this run reached "
+            f"{routed['decisions_per_s'] / floor['tps']:.3f} of it")
     log(f"Goals: p99 < 10 ms: {'met' if result['goals']['p99_under_10ms'] else 'MISSED'}; "
         f"ratio >= 0.4: {'met' if result['goals']['ratio_at_least_0.4'] else 'MISSED'}; "
         f"invariants: {'all 0' if violations == 0 else 'VIOLATED'}")

@@ -57,7 +57,7 @@ SELECT a.id, a.display_name, a.status, a.takes_chats, a.chat_priority, a.max_cha
   JOIN departments_departmentmember m ON m.agent_id = a.id AND m.tenant_id = :tenant AND m.department_id = :dept
   WHERE a.tenant_id = :tenant ORDER BY a.id;
 SELECT t.assignee_id FROM tickets_ticket t WHERE t.tenant_id = :tenant AND t.contact_id = :contact_id
-  AND t.assignee_id IS NOT NULL AND t.id <> :ticket_id ORDER BY t.created_at DESC, t.id DESC LIMIT 1;
+  AND t.id <> :ticket_id ORDER BY t.created_at DESC, t.id DESC LIMIT 50;
 SELECT a.id,
        (SELECT count(*) FROM tickets_ticket t WHERE t.tenant_id = :tenant AND t.assignee_id = a.id
           AND t.channel = 'chat' AND t.status IN ('new', 'open', 'answered')),
