@@ -91,7 +91,7 @@ INSERT INTO helpdesk_pushstream (tenant_id, key, last_seq) VALUES (:tenant, 'age
   RETURNING last_seq \\gset
 INSERT INTO helpdesk_pushevent (tenant_id, stream, seq, type, payload, created_at)
   VALUES (:tenant, 'agent:' || :agent::text, :last_seq, 'offer.ringing',
-          jsonb_build_object('ticket_id', :ticket_id, 'subject', 'Chat', 'channel', 'chat',
+          jsonb_build_object('ticket_id', :ticket_id::bigint, 'subject', 'Chat', 'channel', 'chat',
                              'first_message', 'Hello'),
           now());
 COMMIT;
