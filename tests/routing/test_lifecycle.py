@@ -578,13 +578,18 @@ def test_running_chats_return_to_the_queue_when_the_tenant_says_so(acme):
 
 # --- returning customers ------------------------------------------------------------------------------
 
+def served_before(world, department, agent) -> None:
+    """The returning customer's earlier chat, handled by ``agent`` and resolved."""
+    earlier = chat(world, department, email="returning@example.com")
+    route(world, earlier)
+    accept(world, agent, earlier)
+    resolve(world, earlier)
+
+
 def test_a_returning_customer_is_offered_first_to_their_last_agent(acme):
     configure(acme, chat_method=Method.ROUND_ROBIN)
     department, (first, second) = team(acme, {}, {})
-    earlier = chat(acme, department, email="returning@example.com")
-    route(acme, earlier)
-    accept(acme, first, earlier)
-    resolve(acme, earlier)
+    served_before(acme, department, first)
 
     decision = route(acme, chat(acme, department, email="returning@example.com"))
 
@@ -594,14 +599,10 @@ def test_a_returning_customer_is_offered_first_to_their_last_agent(acme):
     assert reasons[second.pk] == "the returning customer's last agent was preferred"
 
 
-
 def test_the_last_agent_is_found_behind_the_customers_newer_unassigned_tickets(acme):
     configure(acme, chat_method=Method.ROUND_ROBIN)
     department, (first, second) = team(acme, {}, {})
-    earlier = chat(acme, department, email="returning@example.com")
-    route(acme, earlier)
-    accept(acme, first, earlier)
-    resolve(acme, earlier)
+    served_before(acme, department, first)
     for n in range(2):  # emails nobody has taken yet
         acme.ticket(department=department,
                     contact=ticket_services.ContactData(name=f"Returning {n}", email="returning@example.com"))
@@ -610,13 +611,11 @@ def test_the_last_agent_is_found_behind_the_customers_newer_unassigned_tickets(a
 
     assert decision.winner_ids == [first.pk]
 
+
 def test_the_last_agent_is_not_preferred_when_not_eligible_or_when_the_tenant_turns_it_off(acme):
     configure(acme, chat_method=Method.ROUND_ROBIN)
     department, (first, second) = team(acme, {}, {})
-    earlier = chat(acme, department, email="returning@example.com")
-    route(acme, earlier)
-    accept(acme, first, earlier)
-    resolve(acme, earlier)
+    served_before(acme, department, first)
 
     agent_change(acme, first, status="break")
     while_away = chat(acme, department, email="returning@example.com")
