@@ -123,16 +123,22 @@ def _actor_fields(actor: Actor | None) -> dict[str, Any]:
     return {"actor_type": ActorType.SYSTEM, "actor_id": None, "actor_label": actor.label}
 
 
+def _event(ticket: Ticket, kind: str, data: dict, actor_fields: dict[str, Any], at: datetime) -> TicketEvent:
+    """A log event with the ticket's department, assignee and channel as they are at this moment."""
+    return TicketEvent(
+        tenant_id=ticket.tenant_id, ticket=ticket, kind=kind, data=data,
+        department_id_at_event=ticket.department_id, assignee_id_at_event=ticket.assignee_id,
+        channel=ticket.channel, created_at=at, **actor_fields,
+    )
+
+
 def event_append(
     *, ticket: Ticket, kind: str, actor: Actor | None, data: dict | None = None,
     actor_fields: dict[str, Any] | None = None, at: datetime | None = None,
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
-        tenant_id=ticket.tenant_id, ticket=ticket, kind=kind, data=data or {},
-        department_id_at_event=ticket.department_id, assignee_id_at_event=ticket.assignee_id,
-        channel=ticket.channel, created_at=at or timezone.now(),
-        **(actor_fields or _actor_fields(actor)),
-    )
+    event = _event(ticket, kind, data or {}, actor_fields or _actor_fields(actor), at or timezone.now())
+    event.save(force_insert=True)
+    return event
 
 
 def events_append(
@@ -141,12 +147,7 @@ def events_append(
     """Several events of one actor at one moment (``(kind, data)`` pairs, in order), in one statement."""
     at = at or timezone.now()
     fields = _actor_fields(actor)
-    return TicketEvent.objects.bulk_create([
-        TicketEvent(tenant_id=ticket.tenant_id, ticket=ticket, kind=kind, data=data,
-                    department_id_at_event=ticket.department_id, assignee_id_at_event=ticket.assignee_id,
-                    channel=ticket.channel, created_at=at, **fields)
-        for kind, data in changes
-    ])
+    return TicketEvent.objects.bulk_create([_event(ticket, kind, data, fields, at) for kind, data in changes])
 
 
 # --- creating tickets -------------------------------------------------------------------------------------
