@@ -15,8 +15,10 @@
 5. Runs ``pgbench -b simple-update`` (``-c 8 -j 2``) on a scratch database of the same server and prints the
    ratio of decisions per second to its transactions per second.
 6. Runs one decision's statements in pgbench alone on the bench database (``bench.routing.floor``: no
-   Python, prepared, 8 clients) and prints what that gives beside simple-update: the database's share of the
-   goal, whatever the application around it.
+   Python, prepared, 8 clients), then the same statements as one PL/pgSQL call per decision, and prints what
+   they give beside simple-update: the database's share of the goal, whatever the application around it.
+   Also printed: the ceiling, the decisions per second the workers could reach if deciding took no time, given
+   the accepts and ends they also performed.
 Raw figures go to ``bench/results/routing-<time>.json``.
 """
 
@@ -160,10 +162,15 @@ def route(args: argparse.Namespace, seeded: dict) -> dict:
         for key, value in o["published"].items():
             published[key] = published.get(key, 0) + value
     decisions = len(latencies)
+    # The chats' accepts and ends share the wall time with the decisions (the issue's accept/end cycles), so even
+    # decisions that took no time could not go faster than the workers get through those. Reading the load back
+    # after each accept is the bench's own check and is left out.
+    cycle_seconds = (spent.get(worker.ACCEPT, 0.0) + spent.get(worker.END, 0.0)) / args.workers
     return {
         "items": len(item_ids), "workers": args.workers, "seconds": round(seconds, 2),
         "decisions": decisions, "decisions_per_s": round(decisions / seconds, 1),
         "items_per_s": round(counts["accepted"] / seconds, 1),
+        "ceiling_per_s": round(decisions / cycle_seconds, 1) if cycle_seconds else None,
         "p50_ms": round(percentile(latencies, 0.50), 2), "p90_ms": round(percentile(latencies, 0.90), 2),
         "p99_ms": round(percentile(latencies, 0.99), 2), "max_ms": round(latencies[-1], 2) if latencies else 0.0,
         "counts": counts, "published": published,
@@ -244,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         log(f"One decision's statements alone: pgbench -M prepared, 8 clients, {args.pgbench_seconds} s, on {args.db}")
         try:
             floor = decision_floor(dbname=args.db, clients=8, threads=2, seconds=args.pgbench_seconds)
+            log("The same statements in one PL/pgSQL call per decision")
+            floor["one_call"] = decision_floor(dbname=args.db, clients=8, threads=2, seconds=args.pgbench_seconds,
+                                               one_call=True)
         except subprocess.CalledProcessError as exc:  # the routing figures above must still be written
             log(f"  the decision statements did not run: {(exc.stderr or '').strip()[:500]}")
     if args.drop:
@@ -275,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     log(f"  decision latency   p50 {routed['p50_ms']} ms   p90 {routed['p90_ms']} ms   p99 {routed['p99_ms']} ms   "
         f"max {routed['max_ms']} ms")
     log(f"  worker time        {routed['worker_seconds']} (seconds summed over workers)")
+    log(f"  ceiling            {routed['ceiling_per_s']} decisions/s if deciding took no time (the accepts and "
+        f"ends alone, as measured, spread over the {args.workers} workers)")
     log("Invariants (all must be 0):")
     log(f"  double assignments           {found['double_assignments']} "
         f"(assignee differs from accepted offer: {found['assignee_mismatches']})")
@@ -290,6 +302,11 @@ def main(argv: list[str] | None = None) -> int:
         log(f"One decision's statements run by pgbench alone (no Python): {floor['tps']} decisions/s, "
             f"ratio {floor['tps'] / bench['tps']:.3f} to simple-update; this run reached "
             f"{routed['decisions_per_s'] / floor['tps']:.3f} of it")
+        if floor.get("one_call"):
+            log(f"The same statements in one PL/pgSQL call per decision: {floor['one_call']['tps']} decisions/s, "
+                f"ratio {floor['one_call']['tps'] / bench['tps']:.3f} to simple-update")
+    if bench and routed["ceiling_per_s"]:
+        log(f"Ratio of the ceiling (deciding free) : pgbench tps = {routed['ceiling_per_s'] / bench['tps']:.3f}")
     log(f"Goals: p99 < 10 ms: {'met' if result['goals']['p99_under_10ms'] else 'MISSED'}; "
         f"ratio >= 0.4: {'met' if result['goals']['ratio_at_least_0.4'] else 'MISSED'}; "
         f"invariants: {'all 0' if violations == 0 else 'VIOLATED'}")
