@@ -3,6 +3,18 @@ the next rollup runs rebuild them from the log (reports read the log meanwhile, 
 
 from django.db import migrations, models
 
+ROLLUP_TABLES = ("reports_reportrollup", "reports_dirtyhour", "reports_rollupstate")
+
+
+def drop_rollups(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        # TRUNCATE, as row-level security would hide every tenant's rows from a DELETE here.
+        schema_editor.execute(f"TRUNCATE {', '.join(ROLLUP_TABLES)}")
+    else:
+        # The embedded SQLite database knows no TRUNCATE (and no row-level security).
+        for table in ROLLUP_TABLES:
+            schema_editor.execute(f"DELETE FROM {table}")
+
 
 class Migration(migrations.Migration):
 
@@ -11,11 +23,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunSQL(
-            # TRUNCATE, as row-level security would hide every tenant's rows from a DELETE here.
-            "TRUNCATE reports_reportrollup, reports_dirtyhour, reports_rollupstate",
-            migrations.RunSQL.noop,
-        ),
+        migrations.RunPython(drop_rollups, migrations.RunPython.noop),
         migrations.AddField(
             model_name='reportrollup',
             name='sla_first_response_count',
