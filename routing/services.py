@@ -16,15 +16,14 @@ import logging
 import random
 import zlib
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from departments.models import AgentProfile, AgentStatus
+from departments.models import AgentProfile, AgentStatus, DepartmentMember
 from helpdesk import push
 from helpdesk.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from helpdesk.principals import Actor
@@ -182,17 +181,40 @@ def _lock_rotation(tenant_id: int, department_id: int | None, channel: str) -> N
 
 # --- deciding ---------------------------------------------------------------------------------------------
 
-def _load_subqueries(channel: str) -> dict[str, Any]:
-    """Running items and ringing offers of the outer agent row, for one channel."""
-    running = (
-        Ticket.objects.filter(_ticket_channel_q(channel), assignee_id=OuterRef("pk"), status__in=ACTIVE_STATUSES)
-        .order_by().values("assignee_id").annotate(n=Count("id")).values("n")
+# The loads and candidates below are plain SQL: they run in every decision, and building these annotated
+# querysets with the ORM cost more time than PostgreSQL spends running them. Every table is filtered on the
+# tenant, as the ORM's scoped manager would, and row-level security still applies on PostgreSQL.
+
+def _load_sql(channel: str, tenant_id: int) -> tuple[str, list[Any]]:
+    """Select-list SQL for the running items and the ringing offers of the agent row ``a``, in one channel."""
+    if channel == RoutingChannel.TICKET:
+        channel_sql, channel_params = "t.channel NOT IN (%s, %s)", [Channel.CHAT, Channel.CALL]
+    else:
+        ticket_channel = Channel.CHAT if channel == RoutingChannel.CHAT else Channel.CALL
+        channel_sql, channel_params = "t.channel = %s", [ticket_channel]
+    statuses = ", ".join(["%s"] * len(ACTIVE_STATUSES))
+    sql = (
+        f"(SELECT COUNT(*) FROM {Ticket._meta.db_table} t WHERE t.tenant_id = %s AND t.assignee_id = a.id"
+        f" AND {channel_sql} AND t.status IN ({statuses})),"
+        f" (SELECT COUNT(*) FROM {Offer._meta.db_table} o JOIN {RoutingItem._meta.db_table} i ON i.id = o.item_id"
+        f" WHERE o.tenant_id = %s AND o.agent_id = a.id AND o.state = %s AND i.channel = %s)"
     )
-    ringing = (
-        Offer.objects.filter(agent_id=OuterRef("pk"), state=OfferState.RINGING, item__channel=channel)
-        .order_by().values("agent_id").annotate(n=Count("id")).values("n")
+    return sql, [tenant_id, *channel_params, *ACTIVE_STATUSES, tenant_id, OfferState.RINGING, channel]
+
+
+def _loads_of(agent_ids: list[int], channel: str, *, lock: bool) -> dict[int, int]:
+    tenant_id = require_active_tenant().pk
+    loads_sql, params = _load_sql(channel, tenant_id)
+    ids = ", ".join(["%s"] * len(agent_ids))
+    sql = (
+        f"SELECT a.id, {loads_sql} FROM {AgentProfile._meta.db_table} a"
+        f" WHERE a.tenant_id = %s AND a.id IN ({ids}) ORDER BY a.id"
     )
-    return {"running": Coalesce(Subquery(running), 0), "ringing": Coalesce(Subquery(ringing), 0)}
+    if lock and connection.features.has_select_for_no_key_update:
+        sql += " FOR NO KEY UPDATE OF a"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, tenant_id, *agent_ids])
+        return {agent_id: running + ringing for agent_id, running, ringing in cursor.fetchall()}
 
 
 def agent_loads(*, agent_ids: list[int], channel: str) -> dict[int, int]:
@@ -201,13 +223,19 @@ def agent_loads(*, agent_ids: list[int], channel: str) -> dict[int, int]:
     One statement, so both counts come from one snapshot: an accept that commits in between turns a ringing
     offer into a running item, which two separate reads would count twice or not at all.
     """
-    rows = AgentProfile.objects.filter(pk__in=agent_ids).order_by().annotate(
-        **_load_subqueries(channel)
-    ).values_list("pk", "running", "ringing")
     loads = dict.fromkeys(agent_ids, 0)
-    for agent_id, running_count, ringing_count in rows:
-        loads[agent_id] = running_count + ringing_count
+    if agent_ids:
+        loads.update(_loads_of(agent_ids, channel, lock=False))
     return loads
+
+
+def _as_aware(value: datetime | str | None) -> datetime | None:
+    """A timestamp read by plain SQL. SQLite hands a subquery's timestamp back naive (or as its stored text),
+    in UTC as Django stores it; PostgreSQL's is already aware."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
 
 def _candidates(item: RoutingItem, ticket: Ticket) -> list[Candidate]:
@@ -217,37 +245,45 @@ def _candidates(item: RoutingItem, ticket: Ticket) -> list[Candidate]:
     refused this item. A decision is a handful of round trips, and this read was four of them.
     """
     takes_field, max_field, priority_field = CHANNEL_PROFILE[item.channel]
-    agents = AgentProfile.objects.order_by("id")
+    tenant_id = require_active_tenant().pk
+    loads_sql, load_params = _load_sql(item.channel, tenant_id)
+    members = ""
+    member_params: list[Any] = []
     if ticket.department_id is not None:
-        agents = agents.filter(department_memberships__department_id=ticket.department_id)
-    last_turn = AgentRotation.objects.filter(
-        agent_id=OuterRef("pk"), department_id_key=ticket.department_id or 0, channel=item.channel,
-    ).values("last_assigned_at")[:1]
-    refused = Offer.objects.filter(
-        item_id=item.pk, agent_id=OuterRef("pk"), state__in=[OfferState.DECLINED, OfferState.MISSED],
+        members = (
+            f" JOIN {DepartmentMember._meta.db_table} m ON m.agent_id = a.id AND m.tenant_id = %s"
+            f" AND m.department_id = %s"
+        )
+        member_params = [tenant_id, ticket.department_id]
+    sql = (
+        f"SELECT a.id, a.display_name, a.status, a.{takes_field}, a.{priority_field},"
+        f" {f'a.{max_field}' if max_field else 'NULL'}, {loads_sql},"
+        f" (SELECT r.last_assigned_at FROM {AgentRotation._meta.db_table} r WHERE r.tenant_id = %s"
+        f" AND r.agent_id = a.id AND r.department_id_key = %s AND r.channel = %s),"
+        f" EXISTS (SELECT 1 FROM {Offer._meta.db_table} o WHERE o.tenant_id = %s AND o.item_id = %s"
+        f" AND o.agent_id = a.id AND o.state IN (%s, %s))"
+        f" FROM {AgentProfile._meta.db_table} a{members} WHERE a.tenant_id = %s ORDER BY a.id"
     )
-    fields = ["pk", "display_name", "status", takes_field, priority_field] + ([max_field] if max_field else [])
-    rows = agents.annotate(
-        **_load_subqueries(item.channel), last_turn=Subquery(last_turn), refused=Exists(refused),
-    ).values(*fields, "running", "ringing", "last_turn", "refused")
+    params = [
+        *load_params, tenant_id, ticket.department_id or 0, item.channel,
+        tenant_id, item.pk, OfferState.DECLINED, OfferState.MISSED, *member_params, tenant_id,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     return [
         Candidate(
-            agent_id=row["pk"], name=row["display_name"], status=row["status"],
-            load=row["running"] + row["ringing"], max_load=row[max_field] if max_field else None,
-            priority=row[priority_field], last_assigned_at=row["last_turn"], in_department=True,
-            takes_channel=row[takes_field], declined_before=row["refused"],
+            agent_id=agent_id, name=name, status=status, load=running + ringing, max_load=max_load,
+            priority=priority, last_assigned_at=_as_aware(last_turn), in_department=True,
+            takes_channel=bool(takes), declined_before=bool(refused),
         )
-        for row in rows
+        for agent_id, name, status, takes, priority, max_load, running, ringing, last_turn, refused in rows
     ]
 
 
 def _lock_and_count(agent_ids: list[int], channel: str) -> dict[int, int]:
     """Lock the agents' rows (in id order) and count their loads in the same statement, under the lock."""
-    rows = (
-        AgentProfile.objects.select_for_update(no_key=True).filter(pk__in=agent_ids).order_by("id")
-        .annotate(**_load_subqueries(channel)).values_list("pk", "running", "ringing")
-    )
-    return {agent_id: running + ringing for agent_id, running, ringing in rows}
+    return _loads_of(agent_ids, channel, lock=True)
 
 
 def _select_verified(
