@@ -189,6 +189,9 @@ EMAIL_RETRY_SECONDS = env_int("EMAIL_RETRY_SECONDS", 30)
 # How often the SLA sweep announces targets due soon or breached (beat; `make run`'s embedded default runs the
 # sla_sweep command).
 SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 60)
+# Every open agent socket tells the database it is alive this often; one silent for three beats (its server
+# died without closing it) counts as gone, so the agent's offline grace period can start.
+PRESENCE_HEARTBEAT_SECONDS = env_int("PRESENCE_HEARTBEAT_SECONDS", 20)
 
 # Channels: Redis layer when REDIS_URL is set, in-process otherwise (one server process only).
 if REDIS_URL:

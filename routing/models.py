@@ -152,11 +152,16 @@ class SettingsChange(TenantOwnedModel):
 
 class AgentPresence(TenantOwnedModel):
     """How many browser connections an agent has open. When the last one has been gone for the tenant's grace
-    period, the agent is set offline (a closed laptop must not keep ringing)."""
+    period, the agent is set offline (a closed laptop must not keep ringing).
+
+    The count is kept by the sockets' connect and disconnect, and ``seen_at`` by their heartbeats: a server that
+    dies never runs its sockets' disconnect, so a count that has not been heard from for three heartbeats is
+    taken as gone (see routing.services.agents_gone_offline)."""
 
     agent = models.OneToOneField("departments.AgentProfile", on_delete=models.CASCADE, related_name="presence")
     open_connections = models.PositiveIntegerField(default=0)
     last_disconnected_at = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["open_connections", "last_disconnected_at"], name="presence_gone_idx")]

@@ -19,8 +19,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from departments.models import AgentProfile, AgentStatus, DepartmentMember
@@ -787,7 +789,19 @@ def agent_connected(*, agent_id: int) -> None:
     """A browser tab of the agent opened its socket."""
     tenant = require_active_tenant()
     presence, _ = AgentPresence.objects.get_or_create(agent_id=agent_id, defaults={"tenant": tenant})
-    AgentPresence.objects.filter(pk=presence.pk).update(open_connections=F("open_connections") + 1)
+    AgentPresence.objects.filter(pk=presence.pk).update(
+        open_connections=F("open_connections") + 1, seen_at=timezone.now(),
+    )
+
+
+def agent_seen(*, agent_id: int) -> None:
+    """A heartbeat from one of the agent's open sockets. It proves at least one connection is alive, so a count
+    taken as gone during a long silence (a stalled server) is brought back to one."""
+    AgentPresence.objects.filter(agent_id=agent_id).update(
+        seen_at=timezone.now(),
+        open_connections=Case(When(open_connections=0, then=Value(1)), default=F("open_connections"),
+                              output_field=AgentPresence._meta.get_field("open_connections")),
+    )
 
 
 def agent_disconnected(*, agent_id: int) -> None:
@@ -797,12 +811,26 @@ def agent_disconnected(*, agent_id: int) -> None:
     )
 
 
+def presence_silence_limit() -> timedelta:
+    """How long open sockets may go unheard before they count as gone: three missed heartbeats."""
+    return timedelta(seconds=3 * settings.PRESENCE_HEARTBEAT_SECONDS)
+
+
+def _silent_connections_close(now: datetime) -> None:
+    """Sockets on a server that died never disconnect: a count not heard from within the silence limit is set
+    to none, as of the last heartbeat (the last moment a connection was known to be alive)."""
+    AgentPresence.objects.filter(
+        Q(seen_at__lt=now - presence_silence_limit()) | Q(seen_at__isnull=True), open_connections__gt=0,
+    ).update(open_connections=0, last_disconnected_at=Coalesce(F("seen_at"), Value(now)))
+
+
 def agents_gone_offline(*, now: datetime | None = None) -> int:
     """Set offline every online agent whose last connection has been gone longer than the grace period, which
     withdraws their ringing offers (through the agent hook). Returns how many."""
     from departments.services import agent_update
 
     now = now or timezone.now()
+    _silent_connections_close(now)
     cutoff = now - timedelta(seconds=settings_get().offline_grace_seconds)
     gone = AgentPresence.objects.filter(
         open_connections=0, last_disconnected_at__lte=cutoff, agent__status=AgentStatus.ONLINE,

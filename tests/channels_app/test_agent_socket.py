@@ -1,5 +1,7 @@
 """The agent websocket: session-authenticated, Origin-checked, and joined to the agent's own group only."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -148,3 +150,29 @@ async def test_the_socket_counts_the_agents_open_connections(acme):
     await first.disconnect()
     await second.disconnect()
     assert await open_connections(acme, acme.agents[0]) == 0
+
+
+@database_sync_to_async
+def last_heard(world, agent):
+    from helpdesk.tenancy import tenant_context
+    from routing.models import AgentPresence
+
+    with tenant_context(world.tenant):
+        return AgentPresence.objects.get(agent=agent).seen_at
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_an_open_socket_beats_its_agents_heartbeat_until_it_closes(acme, settings):
+    settings.PRESENCE_HEARTBEAT_SECONDS = 0.1
+    agent = acme.agents[0]
+    tab = await connect_agent(acme, agent)
+    connected_at = await last_heard(acme, agent)
+    await asyncio.sleep(0.5)
+    beaten_at = await last_heard(acme, agent)
+    assert beaten_at > connected_at
+    await tab.disconnect()
+    closed_at = await last_heard(acme, agent)
+    await asyncio.sleep(0.4)
+    assert await last_heard(acme, agent) == closed_at  # no beat from a closed socket
+    assert await open_connections(acme, agent) == 0

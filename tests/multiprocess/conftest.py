@@ -24,6 +24,8 @@ from routing.models import Chat, ChatWidget
 from tests.multiprocess.cluster import Cluster
 from tests.multiprocess.streams import ClientLoop, StreamClient
 
+CLUSTER_HEARTBEAT_SECONDS = 1
+
 
 def flush_redis() -> None:
     """Empty the Redis database the channel layer (and the broker) use, from a client of its own, as a Redis
@@ -51,6 +53,8 @@ def cluster(django_db_setup, tmp_path_factory) -> Iterator[Cluster]:
         "DB_CONN_MAX_AGE": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "LOG_LEVEL": "WARNING",
+        # Sockets beat every second, so a server's death shows in the agents' presence within seconds.
+        "PRESENCE_HEARTBEAT_SECONDS": str(CLUSTER_HEARTBEAT_SECONDS),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     flush_redis()  # no routing task or group membership left over from an earlier run
