@@ -1,18 +1,12 @@
 from __future__ import annotations
 
-import asyncio
-import logging
-
 from channels.db import database_sync_to_async
-from django.conf import settings
 
 from channels_app.streams import StreamConsumer, query_int
 from helpdesk import push
 from helpdesk.models import Tenant
 from helpdesk.tenancy import tenant_context
 from routing import services as routing_services
-
-logger = logging.getLogger(__name__)
 
 
 @database_sync_to_async
@@ -42,14 +36,11 @@ class AgentConsumer(StreamConsumer):
         self.identity = identity
         await self.accept()
         await _presence(tenant_id, agent_id, connected=True)
-        self.heartbeat = asyncio.create_task(self._heartbeat(tenant_id, agent_id))
         await self.stream_open(tenant_id=tenant_id, stream=push.agent_stream(agent_id),
                                after=query_int(self.scope, "after"))
+        self.heartbeat_start(lambda: _seen(tenant_id, agent_id))
 
     async def disconnect(self, code: int) -> None:
-        heartbeat = getattr(self, "heartbeat", None)
-        if heartbeat is not None:
-            heartbeat.cancel()
         if getattr(self, "group", None):
             await self.stream_close()
             tenant_id, agent_id = self.identity
@@ -58,13 +49,3 @@ class AgentConsumer(StreamConsumer):
     async def receive_json(self, content, **kwargs) -> None:
         if isinstance(content, dict):
             await self.stream_command(content)
-
-    async def _heartbeat(self, tenant_id: int, agent_id: int) -> None:
-        """Tell the database this socket is alive, so that one left behind by a dead server can be told apart."""
-        while True:
-            await asyncio.sleep(settings.PRESENCE_HEARTBEAT_SECONDS)
-            try:
-                await _seen(tenant_id, agent_id)
-            except Exception:
-                # A database hiccup must not close the socket; a later beat catches up.
-                logger.exception("Presence heartbeat failed for agent %s", agent_id)

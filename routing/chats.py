@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from departments.models import AgentProfile, AgentStatus, Department
@@ -235,7 +235,8 @@ def chat_visitor_connected(*, chat: Chat) -> None:
     with transaction.atomic():
         ticket, chat = _lock(chat.pk)
         chat.open_sockets += 1
-        fields = ["open_sockets"]
+        chat.visitor_seen_at = now
+        fields = ["open_sockets", "visitor_seen_at"]
         returned = chat.visitor_left_at is not None and not chat.is_ended
         if returned:
             chat.visitor_left_at = None
@@ -261,6 +262,45 @@ def chat_visitor_disconnected(*, chat_id: int) -> None:
         chat.save(update_fields=["open_sockets"])
         if chat.open_sockets == 0 and not chat.is_ended:
             _visitor_left(ticket, chat, now)
+
+
+def chat_visitor_seen(*, chat_id: int) -> None:
+    """A heartbeat from one of the visitor's open sockets. If a long silence (a stalled server) had already
+    counted the visitor as gone, this socket is alive after all: it is counted again and the agent told the
+    visitor is back."""
+    if Chat.objects.filter(pk=chat_id, open_sockets__gt=0).update(visitor_seen_at=timezone.now()):
+        return
+    chat = Chat.objects.filter(pk=chat_id, ended_at__isnull=True).first()
+    if chat is not None:
+        chat_visitor_connected(chat=chat)
+
+
+def chats_silent_visitors_leave(*, now: datetime | None = None) -> int:
+    """Running chats whose visitor sockets have all been silent for three heartbeats lost them with a server
+    that died (it never ran their disconnect): the visitor has left, as if the sockets had closed. Returns how
+    many chats."""
+    from routing.services import presence_silence_limit
+
+    now = now or timezone.now()
+    heard_since = now - presence_silence_limit()
+    silent = Q(visitor_seen_at__lt=heard_since) | Q(visitor_seen_at__isnull=True)
+    chat_ids = list(Chat.objects.filter(silent, ended_at__isnull=True, open_sockets__gt=0)
+                    .values_list("pk", flat=True))
+    left = 0
+    for chat_id in chat_ids:
+        with transaction.atomic():
+            try:
+                ticket, chat = _lock(chat_id)
+            except NotFound:
+                continue
+            # Looked at again under the lock: a socket may have connected or beaten meanwhile.
+            if chat.is_ended or chat.open_sockets == 0 or (chat.visitor_seen_at or heard_since) > heard_since:
+                continue
+            chat.open_sockets = 0
+            chat.save(update_fields=["open_sockets"])
+            _visitor_left(ticket, chat, now)
+            left += 1
+    return left
 
 
 # --- the agent's side --------------------------------------------------------------------------------------

@@ -220,11 +220,18 @@ class Chat(TenantOwnedModel):
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.CharField(max_length=10, choices=ChatEndedBy.choices, blank=True)
     visitor_left_at = models.DateTimeField(null=True, blank=True)
-    # The visitor's open sockets (tabs); when the last one closes the agent is told the visitor left.
+    # The visitor's open sockets (tabs); when the last one closes the agent is told the visitor left. Their
+    # heartbeats keep visitor_seen_at: sockets of a server that died never close, but they fall silent.
     open_sockets = models.PositiveIntegerField(default=0)
+    visitor_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "ended_at", "started_at"], name="chat_running_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "ended_at", "started_at"], name="chat_running_idx"),
+            # The sweep's look for silent visitors: running chats with sockets counted open.
+            models.Index(fields=["tenant", "visitor_seen_at"], name="chat_visitor_open_idx",
+                         condition=models.Q(ended_at__isnull=True, open_sockets__gt=0)),
+        ]
 
     @property
     def is_ended(self) -> bool:

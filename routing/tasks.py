@@ -8,7 +8,7 @@ from celery import shared_task
 
 from helpdesk.models import Tenant
 from helpdesk.tenancy import tenant_context
-from routing import services
+from routing import chats, services
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +35,8 @@ def route_waiting(tenant_id: int) -> None:
 
 @shared_task
 def expire_offers_and_reconcile() -> None:
-    """Beat, every few seconds: ring-outs move on, agents whose browsers are gone go offline, and queued work
-    whose message was lost is routed again."""
+    """Beat, every few seconds: ring-outs move on, agents whose browsers are gone go offline, queued work whose
+    message was lost is routed again, and visitors whose sockets fell silent with their server have left."""
     for tenant in Tenant.objects.only("id", "slug", "name", "time_zone"):
         try:
             with tenant_context(tenant):
@@ -50,6 +50,8 @@ def expire_offers_and_reconcile() -> None:
             with tenant_context(tenant):
                 services.agents_gone_offline()
                 services.items_reconcile()
+            with tenant_context(tenant):
+                chats.chats_silent_visitors_leave()
         except Exception:
             # One tenant's failure must not stop the others; the next beat tries again.
             logger.exception("Routing reconcile failed for tenant %s", tenant.pk)

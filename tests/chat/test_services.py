@@ -3,7 +3,10 @@ left when nobody is online."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from departments import services as department_services
 from departments.models import AgentStatus
@@ -256,6 +259,57 @@ def test_when_the_visitors_last_socket_closes_the_agent_is_told_and_again_when_t
         chats.chat_visitor_connected(chat=fresh_chat(acme, started))
     assert events(acme, agent_stream)[-1].type == "chat.visitor_returned"
     assert kinds(acme, started.ticket_id)[-2:] == [EventKind.VISITOR_LEFT, EventKind.VISITOR_RETURNED]
+
+
+def test_a_visitor_whose_sockets_fell_silent_with_their_server_has_left(acme, widget, settings):
+    settings.PRESENCE_HEARTBEAT_SECONDS = 20
+    started = start_chat(acme, widget)
+    route_and_accept(started)
+    agent_stream = push.agent_stream(acme.agents[0].pk)
+    with tenant_context(acme.tenant):
+        chats.chat_visitor_connected(chat=fresh_chat(acme, started))  # its server then dies: no disconnect
+    last_heard = fresh_chat(acme, started).visitor_seen_at
+    with tenant_context(acme.tenant):
+        assert chats.chats_silent_visitors_leave(now=last_heard + timedelta(seconds=59)) == 0
+    assert fresh_chat(acme, started).visitor_left_at is None
+    with tenant_context(acme.tenant):
+        assert chats.chats_silent_visitors_leave(now=last_heard + timedelta(seconds=61)) == 1
+        assert chats.chats_silent_visitors_leave(now=last_heard + timedelta(seconds=120)) == 0  # once
+    chat = fresh_chat(acme, started)
+    assert (chat.open_sockets, chat.ended_at) == (0, None)
+    assert chat.visitor_left_at is not None
+    assert events(acme, agent_stream)[-1].type == "chat.visitor_left"
+    assert kinds(acme, started.ticket_id).count(EventKind.VISITOR_LEFT) == 1
+
+
+def test_a_heartbeat_after_a_silence_brings_the_visitor_back(acme, widget, settings):
+    settings.PRESENCE_HEARTBEAT_SECONDS = 20
+    started = start_chat(acme, widget)
+    route_and_accept(started)
+    with tenant_context(acme.tenant):
+        chats.chat_visitor_connected(chat=fresh_chat(acme, started))
+        chats.chat_visitor_seen(chat_id=started.chat.pk)
+        # Heard from just now: a sweep a minute later than the connect alone would have allowed finds nothing.
+        assert chats.chats_silent_visitors_leave(now=timezone.now() + timedelta(seconds=59)) == 0
+        # A stalled server: silent long enough to be counted gone, but its socket is still open.
+        assert chats.chats_silent_visitors_leave(now=timezone.now() + timedelta(seconds=61)) == 1
+        chats.chat_visitor_seen(chat_id=started.chat.pk)
+    chat = fresh_chat(acme, started)
+    assert (chat.open_sockets, chat.visitor_left_at) == (1, None)
+    assert events(acme, push.agent_stream(acme.agents[0].pk))[-1].type == "chat.visitor_returned"
+    assert kinds(acme, started.ticket_id)[-2:] == [EventKind.VISITOR_LEFT, EventKind.VISITOR_RETURNED]
+
+
+def test_an_ended_chat_is_not_swept(acme, widget, settings):
+    settings.PRESENCE_HEARTBEAT_SECONDS = 20
+    started = start_chat(acme, widget)
+    route_and_accept(started)
+    with tenant_context(acme.tenant):
+        chats.chat_visitor_connected(chat=fresh_chat(acme, started))
+        chats.chat_end(actor=acme.actor_of(acme.agents[0]), chat=fresh_chat(acme, started))
+        assert chats.chats_silent_visitors_leave(now=timezone.now() + timedelta(hours=1)) == 0
+        chats.chat_visitor_seen(chat_id=started.chat.pk)  # a late beat from the ended chat's tab
+    assert kinds(acme, started.ticket_id).count(EventKind.VISITOR_RETURNED) == 0
 
 
 def test_a_visitor_leaving_before_anyone_answered_stops_the_ringing(acme, widget):

@@ -3,6 +3,8 @@ then the chat's stream in order, with replay after a reconnect, and never anothe
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -166,6 +168,25 @@ async def test_closing_the_last_socket_tells_the_agent_the_visitor_left(acme, wi
                         .order_by("seq").values_list("type", flat=True))
 
     assert (await agent_heard())[-1] == "chat.visitor_left"
+
+
+async def test_an_open_visitor_socket_beats_until_it_closes(acme, widget, settings):
+    settings.PRESENCE_HEARTBEAT_SECONDS = 0.1
+    started = await started_chat(acme, widget)
+    socket = await admitted(started)
+
+    @database_sync_to_async
+    def last_heard():
+        return fresh_chat(acme, started).visitor_seen_at
+
+    connected_at = await last_heard()
+    await asyncio.sleep(0.5)
+    assert await last_heard() > connected_at
+    await socket.disconnect()
+    closed_at = await last_heard()
+    await asyncio.sleep(0.4)
+    assert await last_heard() == closed_at  # no beat from a closed socket
+    assert (await database_sync_to_async(fresh_chat)(acme, started)).open_sockets == 0
 
 
 async def test_an_empty_message_gets_a_field_error(acme, widget):
