@@ -261,13 +261,19 @@ def test_when_the_visitors_last_socket_closes_the_agent_is_told_and_again_when_t
     assert kinds(acme, started.ticket_id)[-2:] == [EventKind.VISITOR_LEFT, EventKind.VISITOR_RETURNED]
 
 
+def answered_chat_with_visitor(world, widget):
+    """A chat an agent accepted, with the visitor's socket open (heartbeats every 20 s)."""
+    started = start_chat(world, widget)
+    route_and_accept(started)
+    with tenant_context(world.tenant):
+        chats.chat_visitor_connected(chat=fresh_chat(world, started))
+    return started
+
+
 def test_a_visitor_whose_sockets_fell_silent_with_their_server_has_left(acme, widget, settings):
     settings.PRESENCE_HEARTBEAT_SECONDS = 20
-    started = start_chat(acme, widget)
-    route_and_accept(started)
+    started = answered_chat_with_visitor(acme, widget)  # the socket's server then dies: no disconnect, no beat
     agent_stream = push.agent_stream(acme.agents[0].pk)
-    with tenant_context(acme.tenant):
-        chats.chat_visitor_connected(chat=fresh_chat(acme, started))  # its server then dies: no disconnect
     last_heard = fresh_chat(acme, started).visitor_seen_at
     with tenant_context(acme.tenant):
         assert chats.chats_silent_visitors_leave(now=last_heard + timedelta(seconds=59)) == 0
@@ -284,12 +290,10 @@ def test_a_visitor_whose_sockets_fell_silent_with_their_server_has_left(acme, wi
 
 def test_a_heartbeat_after_a_silence_brings_the_visitor_back(acme, widget, settings):
     settings.PRESENCE_HEARTBEAT_SECONDS = 20
-    started = start_chat(acme, widget)
-    route_and_accept(started)
+    started = answered_chat_with_visitor(acme, widget)
     with tenant_context(acme.tenant):
-        chats.chat_visitor_connected(chat=fresh_chat(acme, started))
         chats.chat_visitor_seen(chat_id=started.chat.pk)
-        # Heard from just now: a sweep a minute later than the connect alone would have allowed finds nothing.
+        # Heard from just now: a sweep within the silence limit finds nothing to do.
         assert chats.chats_silent_visitors_leave(now=timezone.now() + timedelta(seconds=59)) == 0
         # A stalled server: silent long enough to be counted gone, but its socket is still open.
         assert chats.chats_silent_visitors_leave(now=timezone.now() + timedelta(seconds=61)) == 1
@@ -302,10 +306,8 @@ def test_a_heartbeat_after_a_silence_brings_the_visitor_back(acme, widget, setti
 
 def test_an_ended_chat_is_not_swept(acme, widget, settings):
     settings.PRESENCE_HEARTBEAT_SECONDS = 20
-    started = start_chat(acme, widget)
-    route_and_accept(started)
+    started = answered_chat_with_visitor(acme, widget)
     with tenant_context(acme.tenant):
-        chats.chat_visitor_connected(chat=fresh_chat(acme, started))
         chats.chat_end(actor=acme.actor_of(acme.agents[0]), chat=fresh_chat(acme, started))
         assert chats.chats_silent_visitors_leave(now=timezone.now() + timedelta(hours=1)) == 0
         chats.chat_visitor_seen(chat_id=started.chat.pk)  # a late beat from the ended chat's tab

@@ -85,12 +85,18 @@ def test_sockets_left_by_a_dead_server_count_as_gone_after_three_silent_heartbea
     assert offer_states(acme, ticket) == {agent.pk: [OfferState.WITHDRAWN]}
 
 
+def connected_agent(world, *, grace_seconds: int):
+    """An online agent with one socket open, in a tenant with this offline grace (heartbeats every 20 s)."""
+    configure(world, offline_grace_seconds=grace_seconds)
+    department, (agent,) = team(world, {})
+    with tenant_context(world.tenant):
+        services.agent_connected(agent_id=agent.pk)
+    return agent
+
+
 def test_a_heartbeat_keeps_a_connected_agent_online_however_long_ago_they_connected(acme, settings):
     settings.PRESENCE_HEARTBEAT_SECONDS = 20
-    configure(acme, offline_grace_seconds=0)
-    department, (agent,) = team(acme, {})
-    with tenant_context(acme.tenant):
-        services.agent_connected(agent_id=agent.pk)
+    agent = connected_agent(acme, grace_seconds=0)
     backdate_heartbeat(acme, agent, seconds=3600)
     with tenant_context(acme.tenant):
         services.agent_seen(agent_id=agent.pk)
@@ -101,10 +107,7 @@ def test_a_heartbeat_keeps_a_connected_agent_online_however_long_ago_they_connec
 
 def test_a_heartbeat_after_a_long_silence_counts_its_connection_again(acme, settings):
     settings.PRESENCE_HEARTBEAT_SECONDS = 20
-    configure(acme, offline_grace_seconds=600)
-    department, (agent,) = team(acme, {})
-    with tenant_context(acme.tenant):
-        services.agent_connected(agent_id=agent.pk)
+    agent = connected_agent(acme, grace_seconds=600)
     backdate_heartbeat(acme, agent, seconds=120)  # a stalled server: silent, but its socket is still open
     with tenant_context(acme.tenant):
         assert services.agents_gone_offline() == 0  # within the grace period
