@@ -506,11 +506,14 @@ def offer_accept(*, actor: Actor, offer_id: int) -> Ticket:
     with transaction.atomic():
         # Lock order everywhere: ticket, then routing item, then offers. A manual change of the ticket locks the
         # ticket and then (through its hook) the item; taking them in the other order here could deadlock.
-        # The ticket's status is read with its lock: it is the "before" of the status change logged below.
-        previous_status = (
-            Ticket.objects.select_for_update(no_key=True).filter(pk=offer.ticket_id)
-            .values_list("status", flat=True).first()
+        # The ticket is read with its lock, with what the log and the pushes show of it: its status is the
+        # "before" of the status change logged below, and nothing else can change it until this commits.
+        ticket = (
+            Ticket.objects.select_for_update(no_key=True, of=("self",)).select_related("department", "contact")
+            .filter(pk=offer.ticket_id).first()
         )
+        if ticket is None:
+            raise NotFound("No such offer.")
         item = RoutingItem.objects.select_for_update().get(pk=offer.item_id)
         offer = (
             Offer.objects.select_for_update(of=("self",)).annotate(winner_ids=F("decision__winner_ids"))
@@ -523,7 +526,7 @@ def offer_accept(*, actor: Actor, offer_id: int) -> Ticket:
             _offers_close(item, [offer], OfferState.MISSED, now)
             _requeue_if_silent(item, now)
         else:
-            ticket = _offer_take(actor=actor, item=item, offer=offer, previous_status=previous_status, now=now)
+            _offer_take(actor=actor, item=item, offer=offer, ticket=ticket, now=now)
             counters_hint(department_ids=[ticket.department_id])
     if rang_out:
         # Raised after the block so the ring-out is recorded (outside a request's own transaction).
@@ -531,11 +534,9 @@ def offer_accept(*, actor: Actor, offer_id: int) -> Ticket:
     return ticket
 
 
-def _offer_take(
-    *, actor: Actor, item: RoutingItem, offer: Offer, previous_status: str | None, now: datetime,
-) -> Ticket:
-    """``offer`` as offer_accept locks it, with its decision's ``winner_ids``; the caller holds the ticket's
-    row lock and read ``previous_status`` under it."""
+def _offer_take(*, actor: Actor, item: RoutingItem, offer: Offer, ticket: Ticket, now: datetime) -> None:
+    """``offer`` as offer_accept locks it, with its decision's ``winner_ids``; ``ticket`` as it read it under
+    the ticket's row lock (with its department and contact), brought up to date here."""
     # The agent row is not locked: the ringing offer already holds their slot, and going offline locks the
     # agent and then items, so locking an agent here, after the item, could deadlock with it.
     agent = actor.agent
@@ -544,6 +545,8 @@ def _offer_take(
     )
     if assigned != 1:
         raise Conflict("Someone else already has this item, or it was closed.", code="already_taken")
+    previous_status = ticket.status
+    ticket.assignee, ticket.status, ticket.updated_at = agent, Status.OPEN, now
     offer.state = OfferState.ACCEPTED
     offer.answered_at = now
     offer.save(update_fields=["state", "answered_at"])
@@ -552,7 +555,6 @@ def _offer_take(
     item.state = ItemState.ASSIGNED
     item.updated_at = now
     item.save(update_fields=["state", "updated_at"])
-    ticket = Ticket.objects.select_related("department", "assignee", "contact").get(pk=item.ticket_id)
     # A single-agent offer took the agent's turn when it was decided (under the routing lock); stamping it
     # again now, outside that lock, would push them behind agents chosen since and break the rotation.
     # Only an offer rung on several agents at once (ring all, priority) records the turn on acceptance.
@@ -572,7 +574,6 @@ def _offer_take(
 
         pushes.extend(chat_accepted(ticket=ticket, agent=agent, now=now))
     push.publish(pushes)
-    return ticket
 
 
 def offer_decline(*, actor: Actor, offer_id: int) -> None:
