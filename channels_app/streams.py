@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
@@ -76,13 +77,16 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         self.heartbeat = asyncio.create_task(self._heartbeat(beat))
 
     async def _heartbeat(self, beat: Callable[[], Awaitable[None]]) -> None:
+        # The first beat comes at a random point of the interval: sockets that reconnect together after a server
+        # restart must not all write to the database in the same instant, every time.
+        await asyncio.sleep(random.uniform(0, settings.PRESENCE_HEARTBEAT_SECONDS))
         while True:
-            await asyncio.sleep(settings.PRESENCE_HEARTBEAT_SECONDS)
             try:
                 await beat()
             except Exception:
                 # A database hiccup must not close the socket; the next beat catches up.
                 logger.exception("Heartbeat of stream %s failed", getattr(self, "stream", "?"))
+            await asyncio.sleep(settings.PRESENCE_HEARTBEAT_SECONDS)
 
     async def catch_up(self) -> None:
         async with self.sending:

@@ -63,15 +63,18 @@ def _call(tenant_id: int, chat_id: int, action: str, **kwargs) -> dict:
         if action == "disconnected":
             chats.chat_visitor_disconnected(chat_id=chat_id)
             return {}
-        if action == "seen":
-            chats.chat_visitor_seen(chat_id=chat_id)
-            return {}
         chat = chats.Chat.objects.select_related("ticket__contact").get(pk=chat_id)
         if action == "message":
             message = chats.chat_visitor_message(chat=chat, body=kwargs["body"])
             return {"message_id": message.pk}
         chats.chat_visitor_leave(chat=chat)
         return {}
+
+
+@database_sync_to_async
+def _seen(tenant_id: int, chat_id: int) -> None:
+    with tenant_context(Tenant.objects.get(pk=tenant_id)):
+        chats.chat_visitor_seen(chat_id=chat_id)
 
 
 class VisitorConsumer(StreamConsumer):
@@ -92,7 +95,7 @@ class VisitorConsumer(StreamConsumer):
         self.visitor_key = f"{tenant_id}:{chat_id}"
         await self.stream_open(tenant_id=tenant_id, stream=push.chat_stream(ticket_id),
                                after=query_int(self.scope, "after"))
-        self.heartbeat_start(lambda: _call(tenant_id, chat_id, "seen"))
+        self.heartbeat_start(lambda: _seen(tenant_id, chat_id))
 
     async def disconnect(self, code: int) -> None:
         if self.chat_id is not None:

@@ -129,3 +129,16 @@ def test_the_sweep_command_expires_ring_outs_once(acme):
         Offer.objects.filter(item__ticket=ticket).update(expires_at=timezone.now() - timedelta(seconds=1))
     call_command("routing_sweep", "--once", stdout=StringIO())
     assert offer_states(acme, ticket) == {agent.pk: [OfferState.MISSED]}
+
+
+def test_beats_of_several_tabs_write_the_presence_once_per_half_interval(acme, settings):
+    settings.PRESENCE_HEARTBEAT_SECONDS = 20
+    agent = connected_agent(acme, grace_seconds=60)
+    connected_at = presence_of(acme, agent).seen_at
+    with tenant_context(acme.tenant):
+        services.agent_seen(agent_id=agent.pk)  # a second tab's beat, right after the first socket's connect
+    assert presence_of(acme, agent).seen_at == connected_at
+    backdate_heartbeat(acme, agent, seconds=11)
+    with tenant_context(acme.tenant):
+        services.agent_seen(agent_id=agent.pk)
+    assert presence_of(acme, agent).seen_at > connected_at
