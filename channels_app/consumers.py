@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 
+from channels_app.heartbeat import AGENT, heartbeat
 from channels_app.streams import StreamConsumer, query_int
 from helpdesk import push
 from helpdesk.models import Tenant
@@ -18,13 +19,6 @@ def _presence(tenant_id: int, agent_id: int, *, connected: bool) -> None:
             routing_services.agent_disconnected(agent_id=agent_id)
 
 
-@database_sync_to_async
-def _seen(tenant_id: int, agent_id: int) -> None:
-    # The tenant's id is all a heartbeat needs: no read of the tenant row on every beat of every socket.
-    with tenant_context(Tenant(pk=tenant_id)):
-        routing_services.agent_seen(agent_id=agent_id)
-
-
 class AgentConsumer(StreamConsumer):
     """One per agent browser tab: receives that agent's own stream only (no department-wide broadcast)."""
 
@@ -39,12 +33,13 @@ class AgentConsumer(StreamConsumer):
         await _presence(tenant_id, agent_id, connected=True)
         await self.stream_open(tenant_id=tenant_id, stream=push.agent_stream(agent_id),
                                after=query_int(self.scope, "after"))
-        self.heartbeat_start(lambda: _seen(tenant_id, agent_id))
+        heartbeat.add(tenant_id, AGENT, agent_id)
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "group", None):
             await self.stream_close()
             tenant_id, agent_id = self.identity
+            heartbeat.discard(tenant_id, AGENT, agent_id)
             await _presence(tenant_id, agent_id, connected=False)
 
     async def receive_json(self, content, **kwargs) -> None:

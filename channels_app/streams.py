@@ -10,20 +10,14 @@ still delivered. The database is the truth; the layer only says "look now".
 from __future__ import annotations
 
 import asyncio
-import logging
-import random
-from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 
 from helpdesk import push
 from helpdesk.models import Tenant
 from helpdesk.tenancy import tenant_context
-
-logger = logging.getLogger(__name__)
 
 
 @database_sync_to_async
@@ -64,29 +58,9 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         await self.catch_up()
 
     async def stream_close(self) -> None:
-        heartbeat = getattr(self, "heartbeat", None)
-        if heartbeat is not None:
-            heartbeat.cancel()
         group = getattr(self, "group", None)
         if group:
             await self.channel_layer.group_discard(group, self.channel_name)
-
-    def heartbeat_start(self, beat: Callable[[], Awaitable[None]]) -> None:
-        """Run ``beat`` every PRESENCE_HEARTBEAT_SECONDS until the stream closes. A server that dies never runs
-        its sockets' disconnect; the silence of their heartbeats is how the database learns they are gone."""
-        self.heartbeat = asyncio.create_task(self._heartbeat(beat))
-
-    async def _heartbeat(self, beat: Callable[[], Awaitable[None]]) -> None:
-        # The first beat comes at a random point of the interval: sockets that reconnect together after a server
-        # restart must not all write to the database in the same instant, every time.
-        await asyncio.sleep(random.uniform(0, settings.PRESENCE_HEARTBEAT_SECONDS))
-        while True:
-            try:
-                await beat()
-            except Exception:
-                # A database hiccup must not close the socket; the next beat catches up.
-                logger.exception("Heartbeat of stream %s failed", getattr(self, "stream", "?"))
-            await asyncio.sleep(settings.PRESENCE_HEARTBEAT_SECONDS)
 
     async def catch_up(self) -> None:
         async with self.sending:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
+from channels_app.heartbeat import CHAT, heartbeat
 from channels_app.streams import StreamConsumer, query_int
 from helpdesk import push
 from helpdesk.errors import ApplicationError
@@ -71,12 +72,6 @@ def _call(tenant_id: int, chat_id: int, action: str, **kwargs) -> dict:
         return {}
 
 
-@database_sync_to_async
-def _seen(tenant_id: int, chat_id: int) -> None:
-    with tenant_context(Tenant.objects.get(pk=tenant_id)):
-        chats.chat_visitor_seen(chat_id=chat_id)
-
-
 class VisitorConsumer(StreamConsumer):
     chat_id: int | None = None
 
@@ -95,11 +90,12 @@ class VisitorConsumer(StreamConsumer):
         self.visitor_key = f"{tenant_id}:{chat_id}"
         await self.stream_open(tenant_id=tenant_id, stream=push.chat_stream(ticket_id),
                                after=query_int(self.scope, "after"))
-        self.heartbeat_start(lambda: _seen(tenant_id, chat_id))
+        heartbeat.add(tenant_id, CHAT, chat_id)
 
     async def disconnect(self, code: int) -> None:
         if self.chat_id is not None:
             await self.stream_close()
+            heartbeat.discard(self.tenant_id, CHAT, self.chat_id)
             await _call(self.tenant_id, self.chat_id, "disconnected")
 
     async def receive_json(self, content, **kwargs) -> None:

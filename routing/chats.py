@@ -264,14 +264,12 @@ def chat_visitor_disconnected(*, chat_id: int) -> None:
             _visitor_left(ticket, chat, now)
 
 
-def chat_visitor_seen(*, chat_id: int) -> None:
-    """A heartbeat from one of the visitor's open sockets. If a long silence (a stalled server) had already
-    counted the visitor as gone, this socket is alive after all: it is counted again and the agent told the
+def chats_visitors_seen(*, chat_ids: list[int]) -> None:
+    """A server's heartbeat for the chats it has visitor sockets open for. A chat whose count a long silence (a
+    stalled server) had already taken as gone is alive after all: it is counted again and the agent told the
     visitor is back."""
-    if Chat.objects.filter(pk=chat_id, open_sockets__gt=0).update(visitor_seen_at=timezone.now()):
-        return
-    chat = Chat.objects.filter(pk=chat_id, ended_at__isnull=True).first()
-    if chat is not None:
+    Chat.objects.filter(pk__in=chat_ids, open_sockets__gt=0).update(visitor_seen_at=timezone.now())
+    for chat in Chat.objects.filter(pk__in=chat_ids, open_sockets=0, ended_at__isnull=True):
         chat_visitor_connected(chat=chat)
 
 

@@ -795,16 +795,11 @@ def agent_connected(*, agent_id: int) -> None:
     )
 
 
-def agent_seen(*, agent_id: int) -> None:
-    """A heartbeat from one of the agent's open sockets. It proves at least one connection is alive, so a count
-    taken as gone during a long silence (a stalled server) is brought back to one."""
-    now = timezone.now()
-    # Each of the agent's tabs beats: a presence heard from within the last half interval needs no new write.
-    recently = now - timedelta(seconds=settings.PRESENCE_HEARTBEAT_SECONDS / 2)
-    AgentPresence.objects.filter(
-        Q(seen_at__lt=recently) | Q(seen_at__isnull=True) | Q(open_connections=0), agent_id=agent_id,
-    ).update(
-        seen_at=now,
+def agents_seen(*, agent_ids: list[int]) -> None:
+    """A server's heartbeat for the agents it has sockets open for. It proves each has at least one live
+    connection, so a count taken as gone during a long silence (a stalled server) is brought back to one."""
+    AgentPresence.objects.filter(agent_id__in=agent_ids).update(
+        seen_at=timezone.now(),
         open_connections=Case(When(open_connections=0, then=Value(1)), default=F("open_connections"),
                               output_field=AgentPresence._meta.get_field("open_connections")),
     )

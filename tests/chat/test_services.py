@@ -292,12 +292,12 @@ def test_a_heartbeat_after_a_silence_brings_the_visitor_back(acme, widget, setti
     settings.PRESENCE_HEARTBEAT_SECONDS = 20
     started = answered_chat_with_visitor(acme, widget)
     with tenant_context(acme.tenant):
-        chats.chat_visitor_seen(chat_id=started.chat.pk)
+        chats.chats_visitors_seen(chat_ids=[started.chat.pk])
         # Heard from just now: a sweep within the silence limit finds nothing to do.
         assert chats.chats_silent_visitors_leave(now=timezone.now() + timedelta(seconds=59)) == 0
         # A stalled server: silent long enough to be counted gone, but its socket is still open.
         assert chats.chats_silent_visitors_leave(now=timezone.now() + timedelta(seconds=61)) == 1
-        chats.chat_visitor_seen(chat_id=started.chat.pk)
+        chats.chats_visitors_seen(chat_ids=[started.chat.pk])
     chat = fresh_chat(acme, started)
     assert (chat.open_sockets, chat.visitor_left_at) == (1, None)
     assert events(acme, push.agent_stream(acme.agents[0].pk))[-1].type == "chat.visitor_returned"
@@ -310,7 +310,7 @@ def test_an_ended_chat_is_not_swept(acme, widget, settings):
     with tenant_context(acme.tenant):
         chats.chat_end(actor=acme.actor_of(acme.agents[0]), chat=fresh_chat(acme, started))
         assert chats.chats_silent_visitors_leave(now=timezone.now() + timedelta(hours=1)) == 0
-        chats.chat_visitor_seen(chat_id=started.chat.pk)  # a late beat from the ended chat's tab
+        chats.chats_visitors_seen(chat_ids=[started.chat.pk])  # a late beat from the ended chat's tab
     assert kinds(acme, started.ticket_id).count(EventKind.VISITOR_RETURNED) == 0
 
 

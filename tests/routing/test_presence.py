@@ -99,7 +99,7 @@ def test_a_heartbeat_keeps_a_connected_agent_online_however_long_ago_they_connec
     agent = connected_agent(acme, grace_seconds=0)
     backdate_heartbeat(acme, agent, seconds=3600)
     with tenant_context(acme.tenant):
-        services.agent_seen(agent_id=agent.pk)
+        services.agents_seen(agent_ids=[agent.pk])
         assert services.agents_gone_offline(now=timezone.now() + timedelta(seconds=30)) == 0
     assert presence_of(acme, agent).open_connections == 1
     assert status_of(acme, agent) == "online"
@@ -113,7 +113,7 @@ def test_a_heartbeat_after_a_long_silence_counts_its_connection_again(acme, sett
         assert services.agents_gone_offline() == 0  # within the grace period
     assert presence_of(acme, agent).open_connections == 0
     with tenant_context(acme.tenant):
-        services.agent_seen(agent_id=agent.pk)
+        services.agents_seen(agent_ids=[agent.pk])
     assert presence_of(acme, agent).open_connections == 1
     with tenant_context(acme.tenant):
         services.agent_disconnected(agent_id=agent.pk)
@@ -130,15 +130,3 @@ def test_the_sweep_command_expires_ring_outs_once(acme):
     call_command("routing_sweep", "--once", stdout=StringIO())
     assert offer_states(acme, ticket) == {agent.pk: [OfferState.MISSED]}
 
-
-def test_beats_of_several_tabs_write_the_presence_once_per_half_interval(acme, settings):
-    settings.PRESENCE_HEARTBEAT_SECONDS = 20
-    agent = connected_agent(acme, grace_seconds=60)
-    connected_at = presence_of(acme, agent).seen_at
-    with tenant_context(acme.tenant):
-        services.agent_seen(agent_id=agent.pk)  # a second tab's beat, right after the first socket's connect
-    assert presence_of(acme, agent).seen_at == connected_at
-    backdate_heartbeat(acme, agent, seconds=11)
-    with tenant_context(acme.tenant):
-        services.agent_seen(agent_id=agent.pk)
-    assert presence_of(acme, agent).seen_at > connected_at
