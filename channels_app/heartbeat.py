@@ -4,7 +4,7 @@ A server that dies never runs its sockets' disconnect, so the counts of open age
 database would say "connected" forever. Instead each process tells the database, every
 PRESENCE_HEARTBEAT_SECONDS, which agents and chats it still has sockets for: one statement per tenant and kind,
 however many sockets. When a process dies its beats stop, and the routing sweep counts the silent sockets as
-gone (routing.services.agents_gone_offline, routing.chats.chats_silent_visitors_leave).
+gone (routing.services.agents_gone_offline, routing.chats.chats_with_silent_visitors).
 """
 
 from __future__ import annotations
@@ -33,9 +33,11 @@ def beat_once(seen: dict[int, dict[str, list[int]]]) -> None:
             with tenant_context(tenant):
                 routing_services.agents_seen(agent_ids=seen[tenant.pk][AGENT])
         if seen[tenant.pk].get(CHAT):
-            # Apart: bringing back a visitor a silence had counted gone writes the chat's log and pushes.
             with tenant_context(tenant):
-                chats.chats_visitors_seen(chat_ids=seen[tenant.pk][CHAT])
+                back = chats.chats_visitors_seen(chat_ids=seen[tenant.pk][CHAT])
+            for chat_id in back:
+                with tenant_context(tenant):
+                    chats.chat_visitor_back(chat_id=chat_id)
 
 
 _beat = database_sync_to_async(beat_once)

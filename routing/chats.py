@@ -264,41 +264,52 @@ def chat_visitor_disconnected(*, chat_id: int) -> None:
             _visitor_left(ticket, chat, now)
 
 
-def chats_visitors_seen(*, chat_ids: list[int]) -> None:
-    """A server's heartbeat for the chats it has visitor sockets open for. A chat whose count a long silence (a
-    stalled server) had already taken as gone is alive after all: it is counted again and the agent told the
-    visitor is back."""
+def chats_visitors_seen(*, chat_ids: list[int]) -> list[int]:
+    """A server's heartbeat for the chats it has visitor sockets open for. Returns the running chats among them
+    whose count a long silence (a stalled server) had already taken as gone: their sockets are alive after all,
+    and each is to be brought back with chat_visitor_back, in a transaction of its own (it pushes to the agent)."""
     Chat.objects.filter(pk__in=chat_ids, open_sockets__gt=0).update(visitor_seen_at=timezone.now())
-    for chat in Chat.objects.filter(pk__in=chat_ids, open_sockets=0, ended_at__isnull=True):
+    return list(Chat.objects.filter(pk__in=chat_ids, open_sockets=0, ended_at__isnull=True)
+                .values_list("pk", flat=True))
+
+
+def chat_visitor_back(*, chat_id: int) -> None:
+    """A socket of a visitor counted gone during a silence is heard from again: counted, and the agent told."""
+    chat = Chat.objects.filter(pk=chat_id).first()
+    if chat is not None:
         chat_visitor_connected(chat=chat)
 
 
-def chats_silent_visitors_leave(*, now: datetime | None = None) -> int:
-    """Running chats whose visitor sockets have all been silent for three heartbeats lost them with a server
-    that died (it never ran their disconnect): the visitor has left, as if the sockets had closed. Returns how
-    many chats."""
+def chats_with_silent_visitors(*, now: datetime | None = None) -> list[int]:
+    """Running chats whose visitor sockets have all been silent for three heartbeats: they were lost with a
+    server that died, which never ran their disconnect. Each is for chat_silent_visitor_leave, in a transaction
+    of its own: it pushes to the chat's agent, and one transaction holding several agents' stream counters in
+    chat order could deadlock with a routing decision taking them in key order."""
+    from routing.services import presence_silence_limit
+
+    heard_since = (now or timezone.now()) - presence_silence_limit()
+    silent = Q(visitor_seen_at__lt=heard_since) | Q(visitor_seen_at__isnull=True)
+    return list(Chat.objects.filter(silent, ended_at__isnull=True, open_sockets__gt=0).values_list("pk", flat=True))
+
+
+def chat_silent_visitor_leave(*, chat_id: int, now: datetime | None = None) -> bool:
+    """The visitor of a chat whose sockets fell silent has left, as if the sockets had closed. Looked at again
+    under the chat's lock (a socket may have connected or beaten meanwhile); returns whether they left."""
     from routing.services import presence_silence_limit
 
     now = now or timezone.now()
     heard_since = now - presence_silence_limit()
-    silent = Q(visitor_seen_at__lt=heard_since) | Q(visitor_seen_at__isnull=True)
-    chat_ids = list(Chat.objects.filter(silent, ended_at__isnull=True, open_sockets__gt=0)
-                    .values_list("pk", flat=True))
-    left = 0
-    for chat_id in chat_ids:
-        with transaction.atomic():
-            try:
-                ticket, chat = _lock(chat_id)
-            except NotFound:
-                continue
-            # Looked at again under the lock: a socket may have connected or beaten meanwhile.
-            if chat.is_ended or chat.open_sockets == 0 or (chat.visitor_seen_at or heard_since) > heard_since:
-                continue
-            chat.open_sockets = 0
-            chat.save(update_fields=["open_sockets"])
-            _visitor_left(ticket, chat, now)
-            left += 1
-    return left
+    with transaction.atomic():
+        try:
+            ticket, chat = _lock(chat_id)
+        except NotFound:
+            return False
+        if chat.is_ended or chat.open_sockets == 0 or (chat.visitor_seen_at or heard_since) > heard_since:
+            return False
+        chat.open_sockets = 0
+        chat.save(update_fields=["open_sockets"])
+        _visitor_left(ticket, chat, now)
+    return True
 
 
 # --- the agent's side --------------------------------------------------------------------------------------

@@ -51,7 +51,10 @@ def expire_offers_and_reconcile() -> None:
                 services.agents_gone_offline()
                 services.items_reconcile()
             with tenant_context(tenant):
-                chats.chats_silent_visitors_leave()
+                silent = chats.chats_with_silent_visitors()
+            for chat_id in silent:  # one transaction each, like the ring-outs above
+                with tenant_context(tenant):
+                    chats.chat_silent_visitor_leave(chat_id=chat_id)
         except Exception:
             # One tenant's failure must not stop the others; the next beat tries again.
             logger.exception("Routing reconcile failed for tenant %s", tenant.pk)

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from channels_app.heartbeat import CHAT, beat_once
 from departments import services as department_services
 from departments.models import AgentStatus
 from helpdesk import push
@@ -270,17 +271,31 @@ def answered_chat_with_visitor(world, widget):
     return started
 
 
+def sweep(world, *, now) -> int:
+    """What the reconcile beat does for silent visitors: find them, then one transaction per chat."""
+    with tenant_context(world.tenant):
+        silent = chats.chats_with_silent_visitors(now=now)
+    left = 0
+    for chat_id in silent:
+        with tenant_context(world.tenant):
+            left += chats.chat_silent_visitor_leave(chat_id=chat_id, now=now)
+    return left
+
+
+def beat(world, started) -> None:
+    """The heartbeat of the server holding the visitor's socket."""
+    beat_once({world.tenant.pk: {CHAT: [started.chat.pk]}})
+
+
 def test_a_visitor_whose_sockets_fell_silent_with_their_server_has_left(acme, widget, settings):
     settings.PRESENCE_HEARTBEAT_SECONDS = 20
     started = answered_chat_with_visitor(acme, widget)  # the socket's server then dies: no disconnect, no beat
     agent_stream = push.agent_stream(acme.agents[0].pk)
     last_heard = fresh_chat(acme, started).visitor_seen_at
-    with tenant_context(acme.tenant):
-        assert chats.chats_silent_visitors_leave(now=last_heard + timedelta(seconds=59)) == 0
+    assert sweep(acme, now=last_heard + timedelta(seconds=59)) == 0
     assert fresh_chat(acme, started).visitor_left_at is None
-    with tenant_context(acme.tenant):
-        assert chats.chats_silent_visitors_leave(now=last_heard + timedelta(seconds=61)) == 1
-        assert chats.chats_silent_visitors_leave(now=last_heard + timedelta(seconds=120)) == 0  # once
+    assert sweep(acme, now=last_heard + timedelta(seconds=61)) == 1
+    assert sweep(acme, now=last_heard + timedelta(seconds=120)) == 0  # once
     chat = fresh_chat(acme, started)
     assert (chat.open_sockets, chat.ended_at) == (0, None)
     assert chat.visitor_left_at is not None
@@ -291,13 +306,12 @@ def test_a_visitor_whose_sockets_fell_silent_with_their_server_has_left(acme, wi
 def test_a_heartbeat_after_a_silence_brings_the_visitor_back(acme, widget, settings):
     settings.PRESENCE_HEARTBEAT_SECONDS = 20
     started = answered_chat_with_visitor(acme, widget)
-    with tenant_context(acme.tenant):
-        chats.chats_visitors_seen(chat_ids=[started.chat.pk])
-        # Heard from just now: a sweep within the silence limit finds nothing to do.
-        assert chats.chats_silent_visitors_leave(now=timezone.now() + timedelta(seconds=59)) == 0
-        # A stalled server: silent long enough to be counted gone, but its socket is still open.
-        assert chats.chats_silent_visitors_leave(now=timezone.now() + timedelta(seconds=61)) == 1
-        chats.chats_visitors_seen(chat_ids=[started.chat.pk])
+    beat(acme, started)
+    # Heard from just now: a sweep within the silence limit finds nothing to do.
+    assert sweep(acme, now=timezone.now() + timedelta(seconds=59)) == 0
+    # A stalled server: silent long enough to be counted gone, but its socket is still open.
+    assert sweep(acme, now=timezone.now() + timedelta(seconds=61)) == 1
+    beat(acme, started)
     chat = fresh_chat(acme, started)
     assert (chat.open_sockets, chat.visitor_left_at) == (1, None)
     assert events(acme, push.agent_stream(acme.agents[0].pk))[-1].type == "chat.visitor_returned"
@@ -309,8 +323,8 @@ def test_an_ended_chat_is_not_swept(acme, widget, settings):
     started = answered_chat_with_visitor(acme, widget)
     with tenant_context(acme.tenant):
         chats.chat_end(actor=acme.actor_of(acme.agents[0]), chat=fresh_chat(acme, started))
-        assert chats.chats_silent_visitors_leave(now=timezone.now() + timedelta(hours=1)) == 0
-        chats.chats_visitors_seen(chat_ids=[started.chat.pk])  # a late beat from the ended chat's tab
+    assert sweep(acme, now=timezone.now() + timedelta(hours=1)) == 0
+    beat(acme, started)  # a late beat from the ended chat's tab
     assert kinds(acme, started.ticket_id).count(EventKind.VISITOR_RETURNED) == 0
 
 

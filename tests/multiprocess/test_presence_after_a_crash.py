@@ -11,8 +11,8 @@ import pytest
 from departments.models import AgentProfile
 from helpdesk import push
 from helpdesk.tenancy import tenant_context
-from routing import chats, services
 from routing.models import AgentPresence, Chat, OfferState
+from routing.tasks import expire_offers_and_reconcile
 from tests.chat.conftest import start_chat, widget_for
 from tests.multiprocess.conftest import CLUSTER_HEARTBEAT_SECONDS
 from tests.multiprocess.streams import ORIGIN, wait_until
@@ -50,8 +50,7 @@ def test_an_agent_whose_server_dies_goes_offline_and_their_offer_moves_on(acme, 
     server_a.kill()
 
     def stranded_gone() -> bool:
-        with tenant_context(acme.tenant):
-            services.agents_gone_offline()  # as beat does every few seconds
+        expire_offers_and_reconcile()  # as beat does every few seconds
         return status_of(acme, stranded) == "offline"
 
     wait_until(stranded_gone, timeout=30, what="the agent on the dead server is set offline")
@@ -69,8 +68,8 @@ def visitor_sockets(world, chat_id: int) -> int:
 
 
 def visitor_left(world, chat_id: int) -> bool:
+    expire_offers_and_reconcile()  # as beat does every few seconds
     with tenant_context(world.tenant):
-        chats.chats_silent_visitors_leave()  # as beat does every few seconds
         return Chat.objects.get(pk=chat_id).visitor_left_at is not None
 
 
