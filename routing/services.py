@@ -84,14 +84,6 @@ def routing_channel_of(ticket: Ticket) -> str:
     return RoutingChannel.TICKET
 
 
-def _ticket_channel_q(channel: str, prefix: str = "") -> Q:
-    if channel == RoutingChannel.CHAT:
-        return Q(**{f"{prefix}channel": Channel.CHAT})
-    if channel == RoutingChannel.CALL:
-        return Q(**{f"{prefix}channel": Channel.CALL})
-    return ~Q(**{f"{prefix}channel__in": [Channel.CHAT, Channel.CALL]})
-
-
 # --- settings ---------------------------------------------------------------------------------------------
 
 def settings_get() -> RoutingSettings:
