@@ -223,13 +223,12 @@ def agent_loads(*, agent_ids: list[int], channel: str) -> dict[int, int]:
     return loads
 
 
-def _as_aware(value: datetime | str | None) -> datetime | None:
-    """A timestamp read by plain SQL. SQLite hands a subquery's timestamp back naive (or as its stored text),
-    in UTC as Django stores it; PostgreSQL's is already aware."""
-    if value is None:
-        return None
-    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+def _as_aware(value: datetime | None) -> datetime | None:
+    """A timestamp read by plain SQL: SQLite hands a subquery's timestamp back naive (UTC, as Django stores it);
+    PostgreSQL's is already aware."""
+    if value is None or timezone.is_aware(value):
+        return value
+    return timezone.make_aware(value, UTC)
 
 
 def _candidates(item: RoutingItem, ticket: Ticket) -> list[Candidate]:
